@@ -1,0 +1,24 @@
+# The README's two commands: `make demo` and `make test`. Both set up .venv first if needed.
+.PHONY: venv demo test lint fixtures bench
+
+venv:
+	@bash scripts/setup_env.sh
+
+demo: venv
+	@bash scripts/demo.sh
+
+test: venv lint
+	.venv/bin/python -m pytest
+
+lint: venv
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+# Rebuild the committed fixtures (deterministic; not needed to run anything).
+fixtures: venv
+	.venv/bin/python scripts/build_fixture_data.py
+	.venv/bin/python scripts/build_tiny_xlmr.py
+
+bench: venv
+	.venv/bin/python benchmarks/run.py --quick

@@ -1,0 +1,1 @@
+"""xltt_plugin.modules"""
