@@ -19,6 +19,7 @@ lint: venv
 fixtures: venv
 	.venv/bin/python scripts/build_fixture_data.py
 	.venv/bin/python scripts/build_tiny_xlmr.py
+	.venv/bin/python scripts/build_tiny_marian.py
 
 bench: venv
 	.venv/bin/python benchmarks/run.py --quick

@@ -5,10 +5,24 @@ AllenNLP imports plugins non-recursively, so this module imports every module th
 something (readers, modules, models, metrics, predictors, samplers, subcommands).
 """
 
-from xltt_plugin.commands import score, similarity
+from xltt_plugin.commands import check_data, score, similarity, translate
+from xltt_plugin.data import xltt_parallel_reader, xltt_squad_reader
 from xltt_plugin.metrics import mlqa_em_f1
 from xltt_plugin.models import xltt
 from xltt_plugin.modules import maa
+from xltt_plugin.predictors import xltt_predictor
 from xltt_plugin.training import task_similarity_sampler
 
-__all__ = ["maa", "mlqa_em_f1", "score", "similarity", "task_similarity_sampler", "xltt"]
+__all__ = [
+    "check_data",
+    "maa",
+    "mlqa_em_f1",
+    "score",
+    "similarity",
+    "task_similarity_sampler",
+    "translate",
+    "xltt",
+    "xltt_parallel_reader",
+    "xltt_predictor",
+    "xltt_squad_reader",
+]

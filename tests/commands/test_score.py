@@ -9,7 +9,6 @@ import pytest
 from allennlp.commands import main
 from allennlp.commands.subcommand import Subcommand
 
-import xltt_plugin
 from xltt_plugin.commands import score  # registers xltt-score
 from xltt_plugin.commands.score import XlttScore
 
@@ -21,7 +20,10 @@ def squad_file(path: Path, questions: list[tuple[str, list[str]]], version: str 
         {"id": qid, "question": "?", "answers": [{"text": t, "answer_start": 0} for t in answers]}
         for qid, answers in questions
     ]
-    data = {"version": version, "data": [{"title": "t", "paragraphs": [{"context": "c", "qas": qas}]}]}
+    data = {
+        "version": version,
+        "data": [{"title": "t", "paragraphs": [{"context": "c", "qas": qas}]}],
+    }
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     return path
 
@@ -124,7 +126,9 @@ def test_language_required_when_not_inferable(
     assert result["lang"] is None and result["exact_match"] == pytest.approx(100.0)
 
 
-def test_input_errors_name_file_and_question(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_input_errors_name_file_and_question(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     dataset = squad_file(tmp_path / "xquad.en.json", [("q1", ["a"]), ("q2", [])])
     predictions = json_file(tmp_path / "p.json", {"q1": "a"})
     message = cli_error(monkeypatch, str(dataset), str(predictions))
@@ -156,44 +160,8 @@ def _environment() -> dict[str, str]:
     return {**os.environ, "ALLENNLP_LOG_LEVEL": "WARNING"}
 
 
-def test_real_process_prints_json_and_fails_cleanly(spanish: tuple[Path, Path]) -> None:
-    """A real interpreter: JSON alone on stdout; an error is status 1, no traceback."""
-    dataset, predictions = spanish
-    bootstrap = (
-        "import sys, xltt_plugin.commands.score; from allennlp.commands import main; "
-        "sys.argv[0] = 'allennlp'; main(prog='allennlp')"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", bootstrap, "xltt-score", str(dataset), str(predictions)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        env=_environment(),
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["exact_match"] == pytest.approx(25.0)
-    missing = dataset.with_name("missing.json")
-    done = subprocess.run(
-        [sys.executable, "-c", bootstrap, "xltt-score", str(dataset), str(missing)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        env=_environment(),
-        timeout=120,
-    )
-    assert done.returncode == 1
-    assert done.stdout == ""
-    assert done.stderr.strip().splitlines() == [
-        f"xltt-score: error: cannot read {missing}: No such file or directory"
-    ]
-
-
-def test_allennlp_executable(tmp_path: Path, spanish: tuple[Path, Path]) -> None:
-    """Through `.venv/bin/allennlp` and `.allennlp_plugins`, once `xltt_plugin` imports it."""
-    package_init = Path(xltt_plugin.__file__).read_text(encoding="utf-8")
-    if "score" not in package_init:
-        pytest.skip("xltt_plugin/__init__.py does not import xltt_plugin.commands.score yet")
+def test_allennlp_executable(spanish: tuple[Path, Path]) -> None:
+    """The real `allennlp` command (found through `.allennlp_plugins`) prints JSON alone."""
     executable = Path(sys.executable).with_name("allennlp")
     dataset, predictions = spanish
     done = subprocess.run(
@@ -201,24 +169,13 @@ def test_allennlp_executable(tmp_path: Path, spanish: tuple[Path, Path]) -> None
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        env=_environment(),
-        timeout=120,
+        env={**os.environ, "ALLENNLP_LOG_LEVEL": "WARNING"},
+        timeout=180,
     )
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["f1"] == pytest.approx(100 * (1 + 2 / 3) / 4)
-    unnamed = squad_file(tmp_path / "dev.json", [("q", ["a"])])
-    done = subprocess.run(
-        [str(executable), "xltt-score", str(unnamed), str(predictions)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        env=_environment(),
-        timeout=120,
-    )
-    assert done.returncode == 1
-    assert done.stdout == ""
-    assert "Traceback" not in done.stderr
-    assert done.stderr.strip().splitlines()[-1].startswith("xltt-score: error: cannot infer")
+    result = json.loads(done.stdout)  # nothing else on stdout
+    assert result["f1"] == pytest.approx(100 * (1 + 2 / 3) / 4)
+    assert "1 of 4 questions have no prediction" in done.stderr
 
 
 def test_module_exposes_pure_scoring() -> None:

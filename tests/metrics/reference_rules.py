@@ -144,7 +144,8 @@ def em_and_f1(prediction: str, golds: list[str], lang: str, mode: str) -> tuple[
 
 def evaluate(dataset: list[dict[str, Any]], predictions: dict[str, str], lang: str, mode: str):
     """The scripts' `evaluate`: sums in file order, unanswered questions score 0."""
-    em = f1 = total = 0
+    em = total = 0
+    f1: float = 0
     for article in dataset:
         for paragraph in article["paragraphs"]:
             for qa in paragraph["qas"]:

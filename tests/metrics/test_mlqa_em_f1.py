@@ -79,7 +79,9 @@ def test_micro_average_matches_reference_rules() -> None:
     languages = ["es", "de", "ar", "zh", "vi", "hi", "en"]
     metric = MlqaEmAndF1()
     metric(predictions, golds, languages)
-    scores = [ref.em_and_f1(p, g, lang, "mlqa") for p, g, lang in zip(predictions, golds, languages)]
+    scores = [
+        ref.em_and_f1(p, g, lang, "mlqa") for p, g, lang in zip(predictions, golds, languages)
+    ]
     report = metric.get_metric()
     assert report["em"] == pytest.approx(sum(em for em, _ in scores) / len(scores), abs=1e-12)
     assert report["f1"] == pytest.approx(sum(f1 for _, f1 in scores) / len(scores), abs=1e-12)

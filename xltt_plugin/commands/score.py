@@ -104,8 +104,7 @@ def read_predictions(path: str) -> dict[str, str]:
     content = _load_json(path)
     if not isinstance(content, dict):
         raise ScoreError(
-            f"{path} is not a predictions file: expected a JSON object "
-            "{question_id: answer_text}"
+            f"{path} is not a predictions file: expected a JSON object {{question_id: answer_text}}"
         )
     for question_id, answer in content.items():
         if not isinstance(answer, str):

@@ -21,6 +21,10 @@ logger = logging.getLogger(__name__)
 
 Offset = tuple[int, int]
 
+# Characters that carry no text of their own and are trimmed from token edges like whitespace:
+# byte-order mark, zero-width space, word joiner, soft hyphen, left-to-right / right-to-left marks.
+INVISIBLE_CHARACTERS = frozenset("\ufeff\u200b\u2060\u00ad\u200e\u200f")
+
 # The SentencePiece word-start marker; as a piece of its own (XLM-R: "▁" before a CJK/Arabic
 # character) it carries the offsets of the next character, so it must never start a span.
 METASPACE = "▁"
@@ -360,12 +364,17 @@ def first_usable_answer(
 # Tokens and windows
 
 
+def _is_blank(character: str) -> bool:
+    return character.isspace() or character in INVISIBLE_CHARACTERS
+
+
 def clean_token_offsets(
     context: str, pieces: Sequence[str], offsets: Sequence[Offset | None]
 ) -> list[Offset | None]:
     """
     Make tokenizer offsets usable for mapping spans back to `context`: each `(start, end)` is
-    narrowed to exclude whitespace (XLM-R's "▁river" covers the space before "river"), and a token
+    narrowed to exclude whitespace and invisible characters such as a byte-order mark (XLM-R's
+    "▁river" covers the space before "river"), and a token
     that covers no text of its own gets `None`: a bare "▁" piece (which XLM-R gives the offsets
     of the following CJK/Arabic character, allennlp-models issue #15), a whitespace-only token, and
     a token with an empty or missing offset.
@@ -385,9 +394,9 @@ def clean_token_offsets(
             cleaned.append(None)
             continue
         start, end = offset
-        while start < end and context[start].isspace():
+        while start < end and _is_blank(context[start]):
             start += 1
-        while end > start and context[end - 1].isspace():
+        while end > start and _is_blank(context[end - 1]):
             end -= 1
         cleaned.append((start, end) if start < end else None)
     return cleaned

@@ -4,6 +4,7 @@ windowed `[CLS] question [SEP] passage [SEP]` instances for one multilingual enc
 per-token character offsets the model needs to map a predicted span back to context text.
 """
 
+import dataclasses
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -131,6 +132,10 @@ class XlttSquadReader(DatasetReader):
         one. Leave `False` for evaluation.
     max_repair_distance : `int`, optional (default=`100`)
         How far (in characters) from `answer_start` an answer text may be found to be repaired.
+    split_unknown_tokens : `bool`, optional (default=`True`)
+        Split an unknown token that covers several characters (SentencePiece fuses a run of
+        unknown characters into one) into one unknown token per character, so that an answer
+        boundary inside the run can still be addressed.
     tokenizer_kwargs : `Dict[str, Any]`, optional (default=`None`)
         Passed to the Hugging Face tokenizer.
     """
@@ -145,6 +150,7 @@ class XlttSquadReader(DatasetReader):
         dataset_name: str | None = None,
         skip_impossible_questions: bool = False,
         max_repair_distance: int = 100,
+        split_unknown_tokens: bool = True,
         tokenizer_kwargs: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -166,7 +172,10 @@ class XlttSquadReader(DatasetReader):
         self.dataset_name = dataset_name
         self.skip_impossible_questions = skip_impossible_questions
         self.max_repair_distance = max_repair_distance
+        self.split_unknown_tokens = split_unknown_tokens
         self._cls_token = self._tokenizer.tokenizer.cls_token
+        self._first_type_id: int = self._tokenizer.sequence_pair_first_token_type_id or 0
+        self._second_type_id: int = self._tokenizer.sequence_pair_second_token_type_id or 0
         self._num_start_tokens = len(self._tokenizer.sequence_pair_start_tokens)
         self._num_mid_tokens = len(self._tokenizer.sequence_pair_mid_tokens)
         self._num_end_tokens = len(self._tokenizer.sequence_pair_end_tokens)
@@ -234,11 +243,13 @@ class XlttSquadReader(DatasetReader):
         answers = [answer.text for answer in question.answers]
         num_windows = len(encoded.window_starts)
         yielded = 0
+        answer_in_some_window = False
         for window_index in range(num_windows):
             start, end = encoded.window_bounds(window_index, len(context.tokens))
             window = self.encode_window(
                 encoded.question_tokens, context, start, end, encoded.answer_span
             )
+            answer_in_some_window = answer_in_some_window or window.answer_span is not None
             if self.skip_impossible_questions and window.answer_span is None:
                 stats.skipped["window_without_answer"] += 1
                 continue
@@ -259,6 +270,9 @@ class XlttSquadReader(DatasetReader):
             )
             yielded += 1
             yield Instance(fields)
+        if encoded.problem is None and not answer_in_some_window:
+            # Longer than a window: no window holds the whole answer.
+            stats.skipped["answer_not_in_any_window"] += 1
         stats.instances += yielded
         if yielded:
             stats.questions_with_instances += 1
@@ -331,8 +345,11 @@ class XlttSquadReader(DatasetReader):
     # -----------------------------------------------------------------------------------------
     # Encoding (shared with `xltt_parallel`)
 
-    def tokenize(self, text: str) -> tuple[list[Token], list[Offset | None]]:
-        """Word pieces of `text` (no special tokens) with their raw `[start, end)` offsets."""
+    def tokenize(self, text: str, type_id: int = 0) -> tuple[list[Token], list[Offset | None]]:
+        """
+        Word pieces of `text` (no special tokens, type id `type_id`) with their raw
+        `[start, end)` offsets.
+        """
         hf_tokenizer = self._tokenizer.tokenizer
         if hf_tokenizer.is_fast:
             encoding = hf_tokenizer(
@@ -346,14 +363,43 @@ class XlttSquadReader(DatasetReader):
             offsets: list[Offset | None] = [
                 (start, end) if start < end else None for start, end in encoding.offsets
             ]
-            tokens = []
+            unk_id = hf_tokenizer.unk_token_id
+            unk_token = hf_tokenizer.unk_token
+            tokens: list[Token] = []
+            token_offsets: list[Offset | None] = []
             for piece, token_id, offset in zip(encoding.tokens, encoding.ids, offsets):
-                token = Token(text=piece, text_id=token_id)
+                if (
+                    self.split_unknown_tokens
+                    and token_id == unk_id
+                    and offset is not None
+                    and offset[1] - offset[0] > 1
+                ):
+                    # A run of unknown characters fused into one <unk>: one <unk> per character,
+                    # so that answer boundaries inside the run stay addressable.
+                    for position in range(offset[0], offset[1]):
+                        if not text[position].isspace():
+                            tokens.append(
+                                Token(
+                                    unk_token,
+                                    idx=position,
+                                    idx_end=position + 1,
+                                    text_id=token_id,
+                                    type_id=type_id,
+                                )
+                            )
+                            token_offsets.append((position, position + 1))
+                    continue
+                # The backend names an unknown piece by its text; AllenNLP uses the unk token.
+                text_of_piece = unk_token if token_id == unk_id else piece
+                token = Token(text=text_of_piece, text_id=token_id, type_id=type_id)
                 if offset is not None:
                     token.idx, token.idx_end = offset
                 tokens.append(token)
-            return tokens, offsets
-        tokens = self._tokenizer.tokenize(text)
+                token_offsets.append(offset)
+            return tokens, token_offsets
+        tokens = [
+            dataclasses.replace(token, type_id=type_id) for token in self._tokenizer.tokenize(text)
+        ]
         return tokens, [
             (t.idx, t.idx_end) if t.idx is not None and t.idx_end is not None else None
             for t in tokens
@@ -361,7 +407,7 @@ class XlttSquadReader(DatasetReader):
 
     def tokenize_context(self, context: str) -> TokenizedContext:
         """Tokenise a context once, with offsets cleaned by `clean_token_offsets`."""
-        tokens, offsets = self.tokenize(context)
+        tokens, offsets = self.tokenize(context, self._second_type_id)
         pieces = [token.text or "" for token in tokens]
         return TokenizedContext(tokens, clean_token_offsets(context, pieces, offsets))
 
@@ -379,7 +425,7 @@ class XlttSquadReader(DatasetReader):
         `problem` says why there is no span: "no_answer", "answer_not_found" or
         "answer_not_tokenized".
         """
-        question_tokens = self.tokenize(question)[0][: self.max_query_length]
+        question_tokens = self.tokenize(question, self._first_type_id)[0][: self.max_query_length]
         window_length = self.length_limit - len(question_tokens) - self._num_special_tokens
         starts = window_starts(len(tokenized_context.tokens), window_length, self.stride)
         answer: AnswerLocation | None = None
@@ -412,7 +458,7 @@ class XlttSquadReader(DatasetReader):
         span, the answer span inside it (or `None`) and the per-token offsets.
         """
         window_tokens = context.tokens[window_start:window_end]
-        text_field = TextField(self._tokenizer.add_special_tokens(question_tokens, window_tokens))
+        text_field = TextField(self.add_special_tokens(question_tokens, window_tokens))
         cls_index = self._find_cls_index(text_field.tokens)
         context_start = self._num_start_tokens + len(question_tokens) + self._num_mid_tokens
         if window_tokens:
@@ -433,5 +479,29 @@ class XlttSquadReader(DatasetReader):
             token_offsets=token_offsets,
         )
 
+    def add_special_tokens(
+        self, question_tokens: list[Token], window_tokens: list[Token]
+    ) -> list[Token]:
+        """
+        The same tokens as `PretrainedTransformerTokenizer.add_special_tokens(question_tokens,
+        window_tokens)` (special tokens around and between, first/second-sequence type ids), built
+        without its deep copy of the window, which dominated reading time: tokens whose type id
+        is already right are shared rather than copied (no field mutates a `Token`).
+        """
+        tokenizer = self._tokenizer
+        return (
+            tokenizer.sequence_pair_start_tokens
+            + _with_type_id(question_tokens, self._first_type_id)
+            + tokenizer.sequence_pair_mid_tokens
+            + _with_type_id(window_tokens, self._second_type_id)
+            + tokenizer.sequence_pair_end_tokens
+        )
+
     def _find_cls_index(self, tokens: Sequence[Token]) -> int:
         return next(i for i, token in enumerate(tokens) if token.text == self._cls_token)
+
+
+def _with_type_id(tokens: list[Token], type_id: int) -> list[Token]:
+    if all(token.type_id == type_id for token in tokens):
+        return tokens
+    return [dataclasses.replace(token, type_id=type_id) for token in tokens]

@@ -118,9 +118,7 @@ class MlqaEmAndF1(Metric):
                 f"got {len(best_span_strings)} predictions, {len(answer_strings)} gold answer "
                 f"lists and {len(languages)} languages; expected one of each per question"
             )
-        for prediction, gold_answers, language in zip(
-            best_span_strings, answer_strings, languages
-        ):
+        for prediction, gold_answers, language in zip(best_span_strings, answer_strings, languages):
             if isinstance(gold_answers, str):
                 raise TypeError(
                     f"gold answers must be a list of strings per question, got {gold_answers!r}"

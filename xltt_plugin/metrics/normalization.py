@@ -33,24 +33,28 @@ class UnknownLanguageError(ValueError):
     """A language code that `mlqa` mode has no rule for."""
 
 
-@functools.cache
-def unicode_punctuation() -> frozenset[str]:
+def _is_mlqa_punctuation(char: str) -> bool:
+    # The MLQA script's punctuation: every code point below `sys.maxunicode` whose Unicode
+    # general category is P* (per this Python's `unicodedata`), plus `string.punctuation`
+    # (which adds the ASCII symbols $+<=>^`|~).
+    return (
+        ord(char) < sys.maxunicode and unicodedata.category(char).startswith("P")
+    ) or char in string.punctuation
+
+
+class _PunctuationDeleter(dict[int, int | None]):
     """
-    The MLQA script's punctuation set: every code point below `sys.maxunicode` whose Unicode
-    general category is punctuation (`P*`, per this Python's `unicodedata`), plus
-    `string.punctuation` (which adds the ASCII symbols `$+<=>^`|~`).
-
-    Built on first use (about 0.1 s) and cached.
+    A `str.translate` table that deletes the MLQA punctuation and keeps everything else,
+    filled in per code point on first sight (so no start-up scan of all of Unicode).
     """
-    category = unicodedata.category
-    return frozenset(
-        char for char in map(chr, range(sys.maxunicode)) if category(char).startswith("P")
-    ).union(string.punctuation)
+
+    def __missing__(self, code_point: int) -> int | None:
+        value = None if _is_mlqa_punctuation(chr(code_point)) else code_point
+        self[code_point] = value
+        return value
 
 
-@functools.cache
-def _unicode_punctuation_table() -> dict[int, None]:
-    return dict.fromkeys(map(ord, unicode_punctuation()))
+_UNICODE_PUNCTUATION_TABLE = _PunctuationDeleter()
 
 
 _ASCII_PUNCTUATION_TABLE: dict[int, None] = dict.fromkeys(map(ord, string.punctuation))
@@ -125,6 +129,10 @@ class LanguageRule:
         Standalone words removed (Arabic: the substring "ال", wherever it occurs).
     source : `str`
         Where the rule comes from.
+    remove_articles : `Callable[[str], str] | None`
+        Replaces each article by a space (applied after punctuation removal); `None`: none.
+    segment : `Callable[[str], list[str]]`
+        Splits the text into non-empty tokens without whitespace.
     """
 
     language: str
@@ -161,8 +169,10 @@ LANGUAGE_RULES: dict[str, LanguageRule] = {
         _rule(
             "de",
             _MLQA,
-            ("ein", "eine", "einen", "einem", "eines", "einer")
-            + ("der", "die", "das", "den", "dem", "des"),
+            (
+                *("ein", "eine", "einen", "einem", "eines", "einer"),
+                *("der", "die", "das", "den", "dem", "des"),
+            ),
         ),
         _rule("ar", _MLQA, ("ال",), remove_articles=_remove_every_al),
         _rule("hi", _MLQA),
@@ -236,7 +246,7 @@ def answer_tokens(text: str, language: str, mode: Mode = "mlqa") -> list[str]:
     if mode != "mlqa":
         check_mode(mode)
     rule = language_rule(language)
-    text = text.lower().translate(_unicode_punctuation_table())
+    text = text.lower().translate(_UNICODE_PUNCTUATION_TABLE)
     if rule.remove_articles is not None:
         text = rule.remove_articles(text)
     return rule.segment(text)

@@ -374,11 +374,7 @@ class XlttModel(Model):
             b_r = b_p[rows, r]
             mask_r = mask_p[rows, r]
             gold_r = parallel_answer_span[rows, r].long()
-            with torch.no_grad():
-                # λ_R = max(0, cos(H_S, H_R)): a weight, not a path for gradients.
-                lam = torch.cosine_similarity(h_s[rows], _span_mean(b_r, gold_r), dim=-1).clamp(
-                    min=0
-                )
+            lam = transposition_weight(h_s[rows], _span_mean(b_r, gold_r))
             # Transposition: R is the pivot; S and the other translations are its parallels.
             others = [j for j in range(k) if j != r]
             length = max(b_s.size(1), par_len)
@@ -486,6 +482,17 @@ def slot_mask_real(parallel_mask: torch.Tensor | None, b_p: torch.Tensor) -> tor
     if parallel_mask is None:
         return torch.ones(b_p.shape[:2], dtype=torch.bool, device=b_p.device)
     return parallel_mask.bool()
+
+
+def transposition_weight(h_s: torch.Tensor, h_r: torch.Tensor) -> torch.Tensor:
+    """
+    λ_R = max(0, cos(H_S, H_R)) (eq. 23-24), computed without gradient: a weight, so that the
+    model cannot lower its loss by pushing the pivot and translation representations apart.
+
+    h_s, h_r shape: (batch, hidden); returns shape: (batch,)
+    """
+    with torch.no_grad():
+        return torch.cosine_similarity(h_s, h_r, dim=-1).clamp(min=0)
 
 
 def _pad_to(tensor: torch.Tensor, length: int) -> torch.Tensor:

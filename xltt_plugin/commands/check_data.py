@@ -1,0 +1,176 @@
+"""
+`allennlp xltt-check-data`: read SQuAD-format files with the `xltt_squad` reader and report, per
+file, how many gold answers the windows contain and how many round-trip exactly through the
+token offsets, plus repaired and skipped answers. One JSON line per file on stdout.
+"""
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from typing import Any, NoReturn
+
+from allennlp.commands.subcommand import Subcommand
+from allennlp.common.checks import ConfigurationError
+
+from xltt_plugin.data.squad_reading import (
+    SquadFormatError,
+    SquadQuestion,
+    first_usable_answer,
+    read_squad_questions,
+    token_span_to_char_span,
+)
+from xltt_plugin.data.xltt_squad_reader import XlttSquadReader
+
+COMMAND = "xltt-check-data"
+DATA_ERROR = 1
+USAGE_ERROR = 2
+
+
+@Subcommand.register(COMMAND)
+class XlttCheckData(Subcommand):
+    """
+    Prints one JSON line per file: `file`, `language`, `questions`, `questions_with_instances`,
+    `windows`, `answer_in_window` (questions whose gold answer lies wholly inside at least one
+    window), `answer_roundtrip_exact` (questions whose gold token span maps back through the
+    offsets to exactly the answer text, outer whitespace stripped), `repaired` and `skipped`
+    (reason -> count). A malformed file gives a one-line message on stderr (the other files are
+    still checked) and a non-zero exit status.
+
+    Registered as a `Subcommand` with name "xltt-check-data".
+    """
+
+    requires_plugins: bool = False
+
+    def add_subparser(self, parser: argparse._SubParsersAction) -> argparse.ArgumentParser:
+        description = (
+            "Read SQuAD-format QA files with the xltt_squad reader and report per file how many "
+            "gold answers fall in a window and round-trip exactly through the token offsets."
+        )
+        subparser = parser.add_parser(self.name, description=description, help=description)
+        subparser.add_argument("files", nargs="+", metavar="FILE", help="SQuAD-format files")
+        subparser.add_argument(
+            "--model", required=True, help="transformer model name or path (its tokenizer)"
+        )
+        subparser.add_argument(
+            "--lang",
+            default=None,
+            help="context language of every file (default: inferred from MLQA/XQuAD names)",
+        )
+        subparser.add_argument("--length-limit", type=int, default=384)
+        subparser.add_argument("--stride", type=int, default=128)
+        subparser.add_argument("--max-query-length", type=int, default=64)
+        subparser.add_argument(
+            "--train",
+            action="store_true",
+            help="read as for training (skip_impossible_questions): windows without the answer "
+            "and questions without a usable answer are dropped",
+        )
+        subparser.set_defaults(func=check_data_from_args)
+        return subparser
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    print(f"{COMMAND}: error: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
+def check_file(reader: XlttSquadReader, file_path: str) -> dict[str, Any]:
+    """
+    The report for one file (see `XlttCheckData`).
+
+    The answer each question's span should cover is located independently of the instances
+    (the first gold answer placed by `first_usable_answer`, as the reader does); a question
+    round-trips when a window holding its answer maps its `answer_span` through
+    `metadata["token_offsets"]` to exactly that text.
+
+    # Raises
+
+    `SquadFormatError`, `ConfigurationError`
+        For a malformed file or one whose language cannot be determined.
+    """
+    language = reader.resolve_language(file_path)
+    questions: dict[str, SquadQuestion] = {}
+    order: list[str] = []
+    for question in read_squad_questions(file_path):
+        if question.qid not in questions:
+            questions[question.qid] = question
+        order.append(question.qid)
+    expected: dict[str, str | None] = {}
+    for qid, question in questions.items():
+        location = first_usable_answer(
+            question.context, question.answers, reader.max_repair_distance
+        )
+        expected[qid] = None if location is None else location.text
+
+    windows = 0
+    with_instances: set[str] = set()
+    in_window: set[str] = set()
+    exact: set[str] = set()
+    for instance in reader.read(file_path):
+        windows += 1
+        metadata = instance["metadata"].metadata  # type: ignore[attr-defined]
+        qid = metadata["id"]
+        with_instances.add(qid)
+        if not metadata["has_answer"]:
+            continue
+        in_window.add(qid)
+        span = instance["answer_span"]
+        chars = token_span_to_char_span(
+            metadata["token_offsets"],
+            span.span_start,  # type: ignore[attr-defined]
+            span.span_end,  # type: ignore[attr-defined]
+        )
+        if chars is not None and expected.get(qid) is not None:
+            if metadata["context"][chars[0] : chars[1]].strip() == expected[qid]:
+                exact.add(qid)
+    stats = reader.last_read_stats
+    assert stats is not None
+    return {
+        "file": file_path,
+        "language": language,
+        "questions": len(order),
+        "questions_with_instances": len(with_instances),
+        "windows": windows,
+        "answer_in_window": len(in_window),
+        "answer_roundtrip_exact": len(exact),
+        "repaired": stats.repaired,
+        "skipped": dict(sorted(stats.skipped.items())),
+    }
+
+
+def check_files(reader: XlttSquadReader, files: Iterable[str]) -> int:
+    """Print a report line per file; return the exit status (non-zero if any file failed)."""
+    status = 0
+    for file_path in files:
+        try:
+            report = check_file(reader, file_path)
+        except (SquadFormatError, ConfigurationError) as error:
+            print(f"{COMMAND}: error: {_one_line(error)}", file=sys.stderr)
+            status = DATA_ERROR
+            continue
+        print(json.dumps(report, ensure_ascii=False), flush=True)
+    return status
+
+
+def check_data_from_args(args: argparse.Namespace) -> None:
+    try:
+        reader = XlttSquadReader(
+            transformer_model_name=args.model,
+            length_limit=args.length_limit,
+            stride=args.stride,
+            max_query_length=args.max_query_length,
+            language=args.lang,
+            skip_impossible_questions=args.train,
+        )
+    except ConfigurationError as error:
+        _fail(_one_line(error), USAGE_ERROR)
+    except (OSError, ValueError) as error:
+        _fail(f"cannot load the tokenizer of {args.model!r}: {_one_line(error)}", USAGE_ERROR)
+    status = check_files(reader, args.files)
+    if status:
+        raise SystemExit(status)
