@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` and `make test`. Both set up .venv first if needed.
-.PHONY: venv demo test lint fixtures bench
+.PHONY: venv demo test lint fixtures bench bench-setup
 
 venv:
 	@bash scripts/setup_env.sh
@@ -21,5 +21,9 @@ fixtures: venv
 	.venv/bin/python scripts/build_tiny_xlmr.py
 	.venv/bin/python scripts/build_tiny_marian.py
 
-bench: venv
+# Benchmarks (not part of `make test`): extra pinned packages, then the quick suite.
+bench-setup: venv
+	.venv/bin/python -m pip install --quiet --no-deps -r requirements/bench.txt
+
+bench: bench-setup
 	.venv/bin/python benchmarks/run.py --quick

@@ -11,10 +11,14 @@ from xltt_plugin.metrics import mlqa_em_f1
 from xltt_plugin.models import xltt
 from xltt_plugin.modules import maa
 from xltt_plugin.predictors import xltt_predictor
-from xltt_plugin.training import task_similarity_sampler
+from xltt_plugin.training import cosine_decay, task_similarity_sampler
+from xltt_plugin.training.config_env import set_config_defaults
+
+set_config_defaults()
 
 __all__ = [
     "check_data",
+    "cosine_decay",
     "maa",
     "mlqa_em_f1",
     "score",

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import Batch, Instance, Vocabulary
+from allennlp.data.data_loaders import MultiProcessDataLoader
 from allennlp.data.dataset_readers.dataset_reader import WorkerInfo
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 from transformers import AutoTokenizer
@@ -543,6 +544,18 @@ def test_two_shards_together_give_the_single_reader_instances() -> None:
     assert questions == len(gold_questions(path))
 
 
+def test_multi_process_loader_reads_every_instance_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
+    path = fixture("parallel/squad_en.json")
+    reader = XlttSquadReader(MODEL, language="en", length_limit=96, stride=32, max_query_length=16)
+    expected = len(list(reader.read(path)))
+    loader = MultiProcessDataLoader(reader, path, batch_size=4, num_workers=2)
+    loader.index_with(Vocabulary())
+    ids = [m["id"] for batch in loader for m in batch["metadata"]]  # type: ignore[index]
+    assert len(ids) == expected
+    assert set(ids) == set(gold_questions(path))
+
+
 def test_make_instances_for_prediction(reader: XlttSquadReader) -> None:
     instances = list(
         reader.make_instances("p1", "Where?", "The river flows to the sea.", language="en")
@@ -552,6 +565,12 @@ def test_make_instances_for_prediction(reader: XlttSquadReader) -> None:
         "Where?", "The river flows to the sea.", qid="p1", answers=["the sea"], language="en"
     )
     assert span_text(instance) == "the sea"
+    # Prediction never drops windows, even with a training reader.
+    training = XlttSquadReader(MODEL, length_limit=40, stride=8, max_query_length=8)
+    training.skip_impossible_questions = True
+    context = "The river flows to the sea. " * 12
+    windows = list(training.make_instances("p2", "Where?", context, language="en"))
+    assert len(windows) > 1 and all("answer_span" not in w.fields for w in windows)
 
 
 # ------------------------------------------------------------------------------ real data

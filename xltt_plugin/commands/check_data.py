@@ -93,13 +93,13 @@ def check_file(reader: XlttSquadReader, file_path: str) -> dict[str, Any]:
     `SquadFormatError`, `ConfigurationError`
         For a malformed file or one whose language cannot be determined.
     """
-    language = reader.resolve_language(file_path)
     questions: dict[str, SquadQuestion] = {}
     order: list[str] = []
     for question in read_squad_questions(file_path):
         if question.qid not in questions:
             questions[question.qid] = question
         order.append(question.qid)
+    language = reader.resolve_language(file_path)
     expected: dict[str, str | None] = {}
     for qid, question in questions.items():
         location = first_usable_answer(

@@ -88,6 +88,10 @@ class XlttParallelReader(XlttSquadReader):
     - `parallel_has_answer` (`TensorField`, bool, shape (k,)): its gold span lies in its window.
     - metadata also has `parallel_languages` and `parallel_present`.
 
+    For prediction, `make_instances` / `text_to_instance` (inherited from `xltt_squad`) give
+    pivot-only instances without the parallel fields: the model then fills the slots with the
+    input itself (self-transposition) in a single encoder pass.
+
     A translation's answer is taken at its `answer_start`, else searched for anywhere in its
     context (missing or -1 `answer_start`, or text not at it); when it cannot be found the slot
     has no span. None of this drops an instance; every case is counted per language in
@@ -310,40 +314,6 @@ class XlttParallelReader(XlttSquadReader):
         super().apply_token_indexers(instance)
         for text_field in instance["parallel_question_with_context"]:  # type: ignore[attr-defined]
             text_field.token_indexers = self._token_indexers
-
-    def text_to_instance(
-        self,
-        question: str,
-        context: str,
-        qid: str = "",
-        answers: Sequence[str] | None = None,
-        first_answer_start: int | None = None,
-        language: str | None = None,
-        window_index: int = 0,
-    ) -> Instance:
-        """
-        A pivot window with every translation slot filled by the pivot itself
-        (self-transposition, all `parallel_mask` 0), as at test time on a language without
-        parallel text.
-        """
-        instance = super().text_to_instance(
-            question, context, qid, answers, first_answer_start, language, window_index
-        )
-        return self.add_self_transposition(instance)
-
-    def add_self_transposition(self, instance: Instance) -> Instance:
-        """Add parallel fields whose every slot is a copy of the pivot window (mask 0)."""
-        k = len(self.parallel_languages)
-        copies = [self._pivot_copy(instance) for _ in range(k)]
-        instance.add_field("parallel_question_with_context", ListField([c[0] for c in copies]))
-        instance.add_field("parallel_context_span", ListField([c[1] for c in copies]))
-        instance.add_field("parallel_answer_span", ListField([c[2] for c in copies]))
-        instance.add_field("parallel_mask", TensorField(torch.zeros(k, dtype=torch.bool)))
-        instance.add_field("parallel_has_answer", TensorField(torch.zeros(k, dtype=torch.bool)))
-        metadata = instance["metadata"].metadata  # type: ignore[attr-defined]
-        metadata["parallel_languages"] = list(self.parallel_languages)
-        metadata["parallel_present"] = [False] * k
-        return instance
 
     @staticmethod
     def _pivot_copy(instance: Instance) -> tuple[TextField, SpanField, SpanField]:

@@ -229,7 +229,13 @@ class XlttSquadReader(DatasetReader):
         dataset: str,
         stats: ReadStats,
         always_add_answer_span: bool,
+        training: bool = True,
     ) -> Iterator[Instance]:
+        """
+        The instances of one question's windows. With `training` (the default when reading a
+        file), `skip_impossible_questions` applies.
+        """
+        skip = self.skip_impossible_questions and training
         stats.questions += 1
         encoded = self.encode_question(
             question.question, question.context, context, question.answers, self.max_repair_distance
@@ -238,7 +244,7 @@ class XlttSquadReader(DatasetReader):
             stats.repaired += 1
         if encoded.problem is not None:
             stats.skipped[encoded.problem] += 1
-            if self.skip_impossible_questions:
+            if skip:
                 return
         answers = [answer.text for answer in question.answers]
         num_windows = len(encoded.window_starts)
@@ -250,7 +256,7 @@ class XlttSquadReader(DatasetReader):
                 encoded.question_tokens, context, start, end, encoded.answer_span
             )
             answer_in_some_window = answer_in_some_window or window.answer_span is not None
-            if self.skip_impossible_questions and window.answer_span is None:
+            if skip and window.answer_span is None:
                 stats.skipped["window_without_answer"] += 1
                 continue
             fields = self.window_fields(window, always_add_answer_span)
@@ -278,7 +284,7 @@ class XlttSquadReader(DatasetReader):
             stats.questions_with_instances += 1
 
     def window_fields(
-        self, window: "EncodedWindow", always_add_answer_span: bool
+        self, window: EncodedWindow, always_add_answer_span: bool
     ) -> dict[str, Field]:
         """`question_with_context`, `cls_index`, `context_span` and `answer_span` of a window."""
         text_field = window.text_field
@@ -304,9 +310,10 @@ class XlttSquadReader(DatasetReader):
         dataset: str | None = None,
     ) -> Iterator[Instance]:
         """
-        The instances (one per window) of a single question, for prediction. Without `answers`
-        the instances have no `answer_span`; with them (and `first_answer_start`, else the first
-        answer is searched for) they have one as when reading a file.
+        The instances (one per window) of a single question, for prediction: every window, even
+        with `skip_impossible_questions`. Without `answers` the instances have no `answer_span`;
+        with them (and `first_answer_start`, else the first answer is searched for) they have
+        one as when reading a file.
         """
         gold = [
             SquadAnswer(text, first_answer_start if index == 0 else None)
@@ -321,6 +328,7 @@ class XlttSquadReader(DatasetReader):
             dataset or self.dataset_name or "",
             stats,
             always_add_answer_span=answers is not None,
+            training=False,
         )
 
     def text_to_instance(

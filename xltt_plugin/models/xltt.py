@@ -470,6 +470,9 @@ class XlttModel(Model):
             )
             for key in list(self._pending):
                 self._score(key)
+        if self.training:
+            # Spans are decoded (and scored per question) in evaluation only.
+            return {}
         metrics: dict[str, float] = {"span_acc": self._span_accuracy.get_metric(reset)}
         metrics.update(self._qa_metric.get_metric(reset))
         return metrics

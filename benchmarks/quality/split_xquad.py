@@ -1,0 +1,94 @@
+"""
+Split XQuAD by article for the real-data quality benchmark (issue 9).
+
+    .venv/bin/python benchmarks/quality/split_xquad.py \
+        [--xquad ../shared/data/xquad] [--out benchmarks/out/quality/data] [--train-articles 36]
+
+For every `xquad.LANG.json` in `--xquad`, writes `OUT/train/xquad.LANG.json` (the first
+`--train-articles` articles, in file order) and `OUT/test/xquad.LANG.json` (the rest), so that
+no passage is in both. XQuAD has the same articles, paragraphs and question ids in every
+language, which the script checks. It also writes `OUT/train/xquad_mix.en-de-es.json`: the
+English, German and Spanish training articles in one file for the translate-train baseline,
+question ids suffixed with `-LANG` so that they stay unique. Deterministic; prints a JSON summary.
+"""
+
+import argparse
+import glob
+import json
+import os
+import re
+import sys
+from typing import Any
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _ids(articles: list[dict[str, Any]]) -> list[list[str]]:
+    return [[qa["id"] for p in a["paragraphs"] for qa in p["qas"]] for a in articles]
+
+
+def split(xquad_dir: str, out_dir: str, train_articles: int, mix: list[str]) -> dict[str, Any]:
+    paths = sorted(glob.glob(os.path.join(xquad_dir, "xquad.*.json")))
+    if not paths:
+        sys.exit(f"no xquad.LANG.json files in {xquad_dir} (expected ../shared/data/xquad)")
+    summary: dict[str, Any] = {"train_articles": train_articles, "languages": {}}
+    reference: list[list[str]] | None = None
+    train_data: dict[str, list[dict[str, Any]]] = {}
+    for path in paths:
+        match = re.fullmatch(r"xquad\.([a-z]{2})\.json", os.path.basename(path))
+        if match is None:
+            continue
+        lang = match.group(1)
+        with open(path, encoding="utf-8") as handle:
+            dataset = json.load(handle)
+        articles = dataset["data"]
+        ids = _ids(articles)
+        if reference is None:
+            reference = ids
+        elif ids != reference:
+            sys.exit(f"{path}: articles/question ids differ from the other XQuAD languages")
+        if not 0 < train_articles < len(articles):
+            sys.exit(f"{path}: --train-articles must lie in 1..{len(articles) - 1}")
+        train_data[lang] = articles[:train_articles]
+        for part, chunk in (("train", articles[:train_articles]), ("test", articles[train_articles:])):
+            os.makedirs(os.path.join(out_dir, part), exist_ok=True)
+            with open(os.path.join(out_dir, part, f"xquad.{lang}.json"), "w", encoding="utf-8") as out:
+                json.dump({"version": dataset.get("version", "1.1"), "data": chunk}, out, ensure_ascii=False)
+        summary["languages"][lang] = {
+            "train_questions": sum(len(x) for x in ids[:train_articles]),
+            "test_questions": sum(len(x) for x in ids[train_articles:]),
+        }
+    missing = [lang for lang in mix if lang not in train_data]
+    if missing:
+        sys.exit(f"translate-train languages {missing} have no xquad.LANG.json in {xquad_dir}")
+    mixed = []
+    for lang in mix:
+        for article in train_data[lang]:
+            paragraphs = [
+                {
+                    "context": p["context"],
+                    "qas": [dict(qa, id=f"{qa['id']}-{lang}") for qa in p["qas"]],
+                }
+                for p in article["paragraphs"]
+            ]
+            mixed.append({"title": f"{article.get('title', '')} ({lang})", "paragraphs": paragraphs})
+    mix_name = f"xquad_mix.{'-'.join(mix)}.json"
+    with open(os.path.join(out_dir, "train", mix_name), "w", encoding="utf-8") as out:
+        json.dump({"version": "1.1", "data": mixed}, out, ensure_ascii=False)
+    summary["mix_file"] = os.path.join(out_dir, "train", mix_name)
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--xquad", default=os.path.join(REPO, "..", "shared", "data", "xquad"))
+    parser.add_argument("--out", default=os.path.join(REPO, "benchmarks", "out", "quality", "data"))
+    parser.add_argument("--train-articles", type=int, default=36)
+    parser.add_argument("--mix", default="en,de,es", help="languages of the translate-train file")
+    args = parser.parse_args()
+    summary = split(os.path.normpath(args.xquad), args.out, args.train_articles, args.mix.split(","))
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
