@@ -141,13 +141,18 @@ def _canonical(backend: "object", num_special: int, char_counts: Counter[str]) -
 
 
 def build_tokenizer(out_dir: str) -> "object":
-    from tokenizers import AddedToken, SentencePieceUnigramTokenizer
+    from tokenizers import AddedToken, Regex, SentencePieceUnigramTokenizer, pre_tokenizers
     from tokenizers.processors import TemplateProcessing
     from transformers import XLMRobertaTokenizerFast
 
     corpus = SEED_TEXT * 3 + _fixture_texts()
     special = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
     spm = SentencePieceUnigramTokenizer()
+    # Keep digit runs apart from neighbouring punctuation/CJK ("。1969" must not become a piece
+    # "。19"), as real XLM-R does; `Digits` would split "12" and break AllenNLP's "1"/"2" check.
+    spm._tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+        [spm._tokenizer.pre_tokenizer, pre_tokenizers.Split(Regex("▁?[0-9]+"), "isolated")]
+    )
     spm.train_from_iterator(
         corpus,
         vocab_size=VOCAB_SIZE,

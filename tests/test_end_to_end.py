@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from tests import FIXTURE_DATA, REPO
+from tests import FIXTURE_DATA, REPO, SHARED_DATA
 from tests.metrics.reference_rules import em_and_f1
 
 ALLENNLP = os.path.join(REPO, ".venv", "bin", "allennlp")
@@ -85,7 +85,9 @@ def _questions(path):
     ]
 
 
-@pytest.mark.parametrize("relative", ["xquad/xquad.ar.json", "mlqa/test-context-hi-question-hi.json"])
+@pytest.mark.parametrize(
+    "relative", ["xquad/xquad.ar.json", "mlqa/test-context-hi-question-hi.json"]
+)
 def test_predict_squad_file_then_score_round_trip(trained, tmp_path, relative):
     dataset = os.path.join(FIXTURE_DATA, relative)
     predictions = tmp_path / "predictions.json"
@@ -118,7 +120,11 @@ def test_predict_squad_file_then_score_round_trip(trained, tmp_path, relative):
 def test_predict_json_lines(trained, tmp_path):
     inputs = tmp_path / "inputs.jsonl"
     rows = [
-        {"id": "q1", "question": "Who built the bridge?", "context": "The bridge was built by Anna."},
+        {
+            "id": "q1",
+            "question": "Who built the bridge?",
+            "context": "The bridge was built by Anna.",
+        },
         {"question": "何がありますか", "context": "東京には塔があります。", "language": "ja"},
         {"id": "empty", "question": "Anything?", "context": "   "},
     ]
@@ -135,3 +141,25 @@ def test_predict_json_lines(trained, tmp_path):
     assert results[0]["best_span_str"] != ""
     assert results[1]["language"] == "ja"
     assert results[2]["best_span_str"] == ""
+
+
+@pytest.mark.slow
+def test_predict_every_xquad_question_answers_a_context_substring(trained, tmp_path):
+    dataset = os.path.join(SHARED_DATA, "xquad", "xquad.zh.json")
+    if not os.path.exists(dataset):
+        pytest.skip(f"real data absent: {dataset} (../shared/data is not beside the repository)")
+    predictions = tmp_path / "predictions.json"
+    allennlp(
+        "predict",
+        str(trained / "model.tar.gz"),
+        dataset,
+        "--output-file",
+        str(predictions),
+        "--silent",
+    )
+    answers = json.loads(predictions.read_text())
+    questions = _questions(dataset)
+    assert len(questions) == 1190
+    assert set(answers) == {qid for qid, _, _ in questions}
+    assert all(answers[qid] in context for qid, context, _ in questions)
+    assert sum(1 for qid, _, _ in questions if answers[qid]) >= 0.99 * len(questions)

@@ -27,6 +27,18 @@ def _ids(articles: list[dict[str, Any]]) -> list[list[str]]:
     return [[qa["id"] for p in a["paragraphs"] for qa in p["qas"]] for a in articles]
 
 
+def _write(path: str, data: dict[str, Any]) -> None:
+    """Write JSON, leaving an identical existing file untouched (runs may be reading it)."""
+    text = json.dumps(data, ensure_ascii=False)
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as handle:
+            if handle.read() == text:
+                return
+    with open(path + ".tmp", "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(path + ".tmp", path)
+
+
 def split(xquad_dir: str, out_dir: str, train_articles: int, mix: list[str]) -> dict[str, Any]:
     paths = sorted(glob.glob(os.path.join(xquad_dir, "xquad.*.json")))
     if not paths:
@@ -50,10 +62,15 @@ def split(xquad_dir: str, out_dir: str, train_articles: int, mix: list[str]) -> 
         if not 0 < train_articles < len(articles):
             sys.exit(f"{path}: --train-articles must lie in 1..{len(articles) - 1}")
         train_data[lang] = articles[:train_articles]
-        for part, chunk in (("train", articles[:train_articles]), ("test", articles[train_articles:])):
+        for part, chunk in (
+            ("train", articles[:train_articles]),
+            ("test", articles[train_articles:]),
+        ):
             os.makedirs(os.path.join(out_dir, part), exist_ok=True)
-            with open(os.path.join(out_dir, part, f"xquad.{lang}.json"), "w", encoding="utf-8") as out:
-                json.dump({"version": dataset.get("version", "1.1"), "data": chunk}, out, ensure_ascii=False)
+            _write(
+                os.path.join(out_dir, part, f"xquad.{lang}.json"),
+                {"version": dataset.get("version", "1.1"), "data": chunk},
+            )
         summary["languages"][lang] = {
             "train_questions": sum(len(x) for x in ids[:train_articles]),
             "test_questions": sum(len(x) for x in ids[train_articles:]),
@@ -71,10 +88,11 @@ def split(xquad_dir: str, out_dir: str, train_articles: int, mix: list[str]) -> 
                 }
                 for p in article["paragraphs"]
             ]
-            mixed.append({"title": f"{article.get('title', '')} ({lang})", "paragraphs": paragraphs})
+            mixed.append(
+                {"title": f"{article.get('title', '')} ({lang})", "paragraphs": paragraphs}
+            )
     mix_name = f"xquad_mix.{'-'.join(mix)}.json"
-    with open(os.path.join(out_dir, "train", mix_name), "w", encoding="utf-8") as out:
-        json.dump({"version": "1.1", "data": mixed}, out, ensure_ascii=False)
+    _write(os.path.join(out_dir, "train", mix_name), {"version": "1.1", "data": mixed})
     summary["mix_file"] = os.path.join(out_dir, "train", mix_name)
     return summary
 
@@ -86,7 +104,9 @@ def main() -> None:
     parser.add_argument("--train-articles", type=int, default=36)
     parser.add_argument("--mix", default="en,de,es", help="languages of the translate-train file")
     args = parser.parse_args()
-    summary = split(os.path.normpath(args.xquad), args.out, args.train_articles, args.mix.split(","))
+    summary = split(
+        os.path.normpath(args.xquad), args.out, args.train_articles, args.mix.split(",")
+    )
     print(json.dumps(summary))
 
 

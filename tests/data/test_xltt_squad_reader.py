@@ -602,3 +602,12 @@ def test_real_data_round_trips(reader: XlttSquadReader, path: Path) -> None:
         reader.language = None
     assert len(seen) == min(300, len(gold))
     assert len(exact) >= 0.99 * len(seen), f"{path.name}: {len(exact)}/{len(seen)} exact"
+
+
+def test_file_name_language_wins_over_the_configured_one() -> None:
+    """An archive configured for an English dev set still scores an MLQA Hindi file as hi."""
+    english = XlttSquadReader(MODEL, language="en")
+    hindi = next(iter(english.read(fixture("mlqa/test-context-hi-question-hi.json"))))
+    assert hindi["metadata"].metadata["language"] == "hi"  # type: ignore[attr-defined]
+    plain = next(iter(english.read(fixture("parallel/squad_en.json"))))
+    assert plain["metadata"].metadata["language"] == "en"  # type: ignore[attr-defined]

@@ -162,13 +162,9 @@ def test_missing_slots_equal_self_transposition(parallel_batch):
     masked = dict(tensors)
     masked["parallel_mask"] = torch.zeros_like(tensors["parallel_mask"])
     with_masked = model(**masked)
-    alone = {
-        k: v for k, v in tensors.items() if not k.startswith("parallel_")
-    }
+    alone = {k: v for k, v in tensors.items() if not k.startswith("parallel_")}
     without = model(**alone)
-    assert torch.allclose(
-        with_masked["span_start_logits"], without["span_start_logits"], atol=1e-5
-    )
+    assert torch.allclose(with_masked["span_start_logits"], without["span_start_logits"], atol=1e-5)
     # ...and real translations change the result once the fusion layer is not zero.
     with_real = model(**tensors)
     assert not torch.allclose(with_real["span_start_logits"], without["span_start_logits"])
@@ -181,7 +177,10 @@ def test_decoding_outputs_context_substrings_within_max_length(parallel_batch):
     for meta, text, nbest in zip(tensors["metadata"], out["best_span_str"], out["nbest"]):
         assert text and text in meta["context"]
         for candidate in nbest:
-            assert meta["context"][candidate["char_start"] : candidate["char_end"]] == candidate["text"]
+            assert (
+                meta["context"][candidate["char_start"] : candidate["char_end"]]
+                == candidate["text"]
+            )
     lengths = out["best_span"][:, 1] - out["best_span"][:, 0]
     assert int(lengths.max()) < 5
     assert isinstance(model, XlttModel)

@@ -93,13 +93,17 @@ def test_paper_configs_follow_section_5_1(stand_in_env):
     loader = params["data_loader"]
     assert loader["sampler"]["type"] == "task_similarity"
     # One weights object serves the sampler and the loss.
-    assert loader["sampler"]["task_weights"].as_dict() == params["model"]["dataset_weights"].as_dict()
+    assert (
+        loader["sampler"]["task_weights"].as_dict() == params["model"]["dataset_weights"].as_dict()
+    )
     assert set(params["model"]["dataset_weights"]["source_paths"]) == {"squad", "cmrc2018", "drcd"}
 
 
 def test_tiny_multisource_sampler_draws_from_every_source():
     os.chdir(REPO)
-    params = Params.from_file(os.path.join(REPO, "training_config", "xltt_tiny_multisource.jsonnet"))
+    params = Params.from_file(
+        os.path.join(REPO, "training_config", "xltt_tiny_multisource.jsonnet")
+    )
     reader = DatasetReader.from_params(params.pop("dataset_reader"))
     loader = DataLoader.from_params(
         params=params.pop("data_loader"), reader=reader, data_path=params.pop("train_data_path")

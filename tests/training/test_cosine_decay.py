@@ -1,3 +1,4 @@
+import itertools
 import math
 
 import pytest
@@ -43,4 +44,4 @@ def test_scheduler_sets_lr_per_batch_over_the_whole_run():
     assert seen[1] == pytest.approx(0.4)
     assert seen[6] == pytest.approx(0.4 * 0.5 * (1 + math.cos(math.pi * 5 / 10)))
     assert seen[-1] == pytest.approx(0.0)
-    assert all(a >= b for a, b in zip(seen[1:], seen[2:]))
+    assert all(a >= b for a, b in itertools.pairwise(seen[1:]))

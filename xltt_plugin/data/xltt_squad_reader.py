@@ -195,8 +195,20 @@ class XlttSquadReader(DatasetReader):
     # Reading
 
     def resolve_language(self, file_path: str) -> str:
-        """The configured language, else the one in an MLQA/XQuAD file name, else an error."""
-        language = self.language or infer_language(file_path)
+        """
+        The language in an MLQA/XQuAD file name, else the configured one, else an error. The
+        name wins so that `allennlp evaluate ARCHIVE test-context-hi-question-hi.json` scores
+        Hindi even when the archive's reader was configured for an English dev set.
+        """
+        inferred = infer_language(file_path)
+        if inferred is not None and self.language is not None and inferred != self.language:
+            logger.warning(
+                "%s: language %r from the file name overrides the reader's %r",
+                file_path,
+                inferred,
+                self.language,
+            )
+        language = inferred or self.language
         if language is None:
             raise ConfigurationError(
                 f"{file_path}: cannot infer the language from the file name; "

@@ -100,6 +100,11 @@ class XlttModel(Model):
         self._embedder = PretrainedTransformerEmbedder(
             transformer_model_name, **(transformer_kwargs or {})
         )
+        # The encoder's pooler (XLM-R, BERT) never reaches the loss: freeze it, so that
+        # DistributedDataParallel finds no parameter without a gradient (it fails otherwise).
+        pooler = getattr(self._embedder.transformer_model, "pooler", None)
+        if isinstance(pooler, torch.nn.Module):
+            pooler.requires_grad_(False)
         hidden = self._embedder.get_output_dim()
         self._num_parallel = num_parallel
         self._maa: MultilingualAdaptiveAttention | None = (
@@ -135,49 +140,53 @@ class XlttModel(Model):
         `(b_s, mask_s, b_p, mask_p)`: shapes (batch, L, h), (batch, L),
         (batch, k, L', h), (batch, k, L'); the last two `None` without parallels.
         """
+        encoded, mask, seq_len, par_len = self._encode_stacked(pivot, parallel)
+        b_s, mask_s = encoded[:, 0, :seq_len], mask[:, 0, :seq_len]
+        if parallel is None:
+            return b_s, mask_s, None, None
+        return b_s, mask_s, encoded[:, 1:, :par_len], mask[:, 1:, :par_len]
+
+    def _encode_stacked(
+        self,
+        pivot: TextFieldTensors,
+        parallel: TextFieldTensors | None,
+    ) -> tuple[torch.Tensor, torch.Tensor, int, int]:
+        """
+        The pivot windows and their k parallel windows through the encoder in ONE call, as a
+        stack at their common length (sequence 0 the pivot, 1..k the parallels).
+
+        # Returns
+
+        `(encoded, mask, seq_len, par_len)`: shapes (batch, 1 + k, L, h) and
+        (batch, 1 + k, L) with `L = max(seq_len, par_len)`; `par_len` is 0 without parallels.
+        """
         tokens = pivot["tokens"]
         # shape: (batch_size, seq_len)
         ids_s, mask_s = tokens["token_ids"], tokens["mask"].bool()
         type_s = tokens.get("type_ids")
+        seq_len = ids_s.size(1)
         if parallel is None:
-            return self._embedder(ids_s, mask_s, type_ids=type_s), mask_s, None, None
+            encoded = self._embedder(ids_s, mask_s, type_ids=type_s)
+            return encoded.unsqueeze(1), mask_s.unsqueeze(1), seq_len, 0
         par = parallel["tokens"]
         # shape: (batch_size, k, par_len)
         ids_p, mask_p = par["token_ids"], par["mask"].bool()
         type_p = par.get("type_ids")
         batch_size, k, par_len = ids_p.shape
-        seq_len = ids_s.size(1)
         length = max(seq_len, par_len)
         ids = torch.cat([_pad_to(ids_s, length).unsqueeze(1), _pad_to(ids_p, length)], dim=1).view(
             batch_size * (k + 1), length
         )
-        mask = torch.cat(
-            [_pad_to(mask_s, length).unsqueeze(1), _pad_to(mask_p, length)], dim=1
-        ).view(batch_size * (k + 1), length)
+        # shape: (batch_size, k + 1, length)
+        mask = torch.cat([_pad_to(mask_s, length).unsqueeze(1), _pad_to(mask_p, length)], dim=1)
         types = None
         if type_s is not None and type_p is not None:
             types = torch.cat(
                 [_pad_to(type_s, length).unsqueeze(1), _pad_to(type_p, length)], dim=1
             ).view(batch_size * (k + 1), length)
         # shape: (batch_size * (k + 1), length, hidden)
-        encoded = self._embedder(ids, mask, type_ids=types)
-        encoded = encoded.view(batch_size, k + 1, length, -1)
-        b_s = encoded[:, 0, :seq_len]
-        b_p = encoded[:, 1:, :par_len]
-        return b_s, mask_s, b_p, mask_p
-
-    def _fuse(
-        self,
-        b_s: torch.Tensor,
-        mask_s: torch.Tensor,
-        b_p: torch.Tensor | None,
-        mask_p: torch.Tensor | None,
-        slot_mask: torch.Tensor | None,
-    ) -> torch.Tensor:
-        """G_S of eq. 17 (or B_S itself without MAA). shape: (batch, L, head_dim)"""
-        if self._maa is None:
-            return b_s
-        return self._maa(b_s, mask_s, b_p, mask_p, slot_mask)
+        encoded = self._embedder(ids, mask.view(batch_size * (k + 1), length), type_ids=types)
+        return encoded.view(batch_size, k + 1, length, -1), mask, seq_len, par_len
 
     # ------------------------------------------------------------------ forward
     def forward(
@@ -225,27 +234,62 @@ class XlttModel(Model):
         `loss` when `answer_span` is given, and outside training `best_span` (batch_size, 2),
         `best_span_scores`, `best_span_str` and `nbest` (per window, JSON-ready candidates).
         """
-        b_s, mask_s, b_p, mask_p = self._encode(
+        encoded, masks, seq_len, _ = self._encode_stacked(
             question_with_context, parallel_question_with_context
         )
-        batch_size, seq_len, _ = b_s.shape
+        batch_size, num_sequences = masks.shape[:2]
+        k = num_sequences - 1
+        device = encoded.device
+        # shape: (batch_size, seq_len)
+        mask_s = masks[:, 0, :seq_len]
         if cls_index is None:
-            cls_index = torch.zeros(batch_size, dtype=torch.long, device=b_s.device)
+            cls_index = torch.zeros(batch_size, dtype=torch.long, device=device)
         cls_index = cls_index.view(-1).long()
 
-        slot_mask = None
-        if b_p is not None:
-            slot_mask = (
-                parallel_mask.bool()
-                if parallel_mask is not None
-                else torch.ones(b_p.shape[:2], dtype=torch.bool, device=b_p.device)
-            )
+        # Queries of the one MAA call: (row, pivot sequence, k slot sequences). First the pivot
+        # S of every row attending to its translations (a missing one: S itself) ...
+        rows = torch.arange(batch_size, device=device)
+        pivots = torch.zeros_like(rows)
+        slots = torch.zeros(batch_size, self._num_parallel, dtype=torch.long, device=device)
+        real: torch.Tensor | None = None
+        if k > 0:
+            # shape: (batch_size, k)
+            real = slot_mask_real(parallel_mask, masks[:, 1:])
+            slot_mask = real
             if self.training and self._self_transposition_prob > 0:
                 keep = torch.rand(slot_mask.shape, device=slot_mask.device)
                 slot_mask = slot_mask & (keep >= self._self_transposition_prob)
-        # shape: (batch_size, seq_len, head_dim)
-        g_s = self._fuse(b_s, mask_s, b_p, mask_p, slot_mask)
-        start_logits, end_logits = self._span_logits(g_s)
+            present = slot_mask & masks[:, 1:].any(dim=-1)
+            slots = torch.where(present, torch.arange(1, k + 1, device=device), 0)
+
+        # ... then, for the auxiliary loss, each translation R with a gold span as the pivot.
+        aux_pairs: tuple[torch.Tensor, torch.Tensor] | None = None
+        if (
+            answer_span is not None
+            and real is not None
+            and self._aux_loss_weight > 0
+            and parallel_answer_span is not None
+            and parallel_context_span is not None
+            and parallel_has_answer is not None
+        ):
+            pivot_has = answer_span[:, 0] != cls_index
+            # shape: (batch_size, k)
+            active = parallel_has_answer.bool() & real & pivot_has.unsqueeze(1)
+            pair_rows, pair_slots = active.nonzero(as_tuple=True)
+            aux_pairs = (pair_rows, pair_slots)
+            rows = torch.cat([rows, pair_rows])
+            pivots = torch.cat([pivots, pair_slots + 1])
+            slots = torch.cat([slots, transposed_slots(pair_rows, pair_slots, real, masks)], dim=0)
+
+        # shape: (queries, L, head_dim)
+        if self._maa is None:
+            g = encoded[rows, pivots]
+        else:
+            g = self._maa.fuse_queries(encoded, masks, rows, pivots, slots)
+        # shape: (queries, L, 2)
+        logits = self._span_head(g)
+        start_logits = logits[:batch_size, :seq_len, 0]
+        end_logits = logits[:batch_size, :seq_len, 1]
         # shape: (batch_size, seq_len)
         context_mask = span_mask(context_span, seq_len) & mask_s
         output: dict[str, Any] = {
@@ -254,30 +298,21 @@ class XlttModel(Model):
         }
 
         if answer_span is not None:
-            weights = self._instance_weights(metadata, task, batch_size, b_s.device)
+            weights = self._instance_weights(metadata, task, batch_size, device)
             per_instance = self._span_loss(
                 start_logits, end_logits, context_mask, cls_index, answer_span
             )
             loss = (weights * per_instance).sum() / batch_size
-            if (
-                b_p is not None
-                and self._aux_loss_weight > 0
-                and parallel_answer_span is not None
-                and parallel_context_span is not None
-                and parallel_has_answer is not None
-                and mask_p is not None
-            ):
+            if aux_pairs is not None:
+                assert parallel_answer_span is not None and parallel_context_span is not None
                 aux = self._auxiliary_loss(
-                    b_s,
-                    mask_s,
-                    b_p,
-                    mask_p,
+                    encoded,
+                    masks,
+                    logits[batch_size:],
                     answer_span,
-                    cls_index,
                     parallel_answer_span,
                     parallel_context_span,
-                    parallel_has_answer.bool() & slot_mask_real(parallel_mask, b_p),
-                    parallel_mask,
+                    aux_pairs,
                     weights,
                 )
                 output["aux_loss"] = aux.detach()
@@ -289,11 +324,6 @@ class XlttModel(Model):
                 output, start_logits, end_logits, context_mask, answer_span, cls_index, metadata
             )
         return output
-
-    def _span_logits(self, g: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        # shape: (batch_size, seq_len, 2)
-        logits = self._span_head(g)
-        return logits[..., 0], logits[..., 1]
 
     @staticmethod
     def _span_loss(
@@ -340,66 +370,40 @@ class XlttModel(Model):
 
     def _auxiliary_loss(
         self,
-        b_s: torch.Tensor,
-        mask_s: torch.Tensor,
-        b_p: torch.Tensor,
-        mask_p: torch.Tensor,
+        encoded: torch.Tensor,
+        masks: torch.Tensor,
+        logits: torch.Tensor,
         answer_span: torch.Tensor,
-        cls_index: torch.Tensor,
         parallel_answer_span: torch.Tensor,
         parallel_context_span: torch.Tensor,
-        active: torch.Tensor,
-        parallel_mask: torch.Tensor | None,
+        pairs: tuple[torch.Tensor, torch.Tensor],
         weights: torch.Tensor,
     ) -> torch.Tensor:
         """
-        Σ_R λ_R · L_R (eq. 23-25), averaged over the batch. `active`: (batch, k), slots that
-        are real translations with a gold span in their window; the pivot must have its gold
-        span in its window too.
+        Σ_R λ_R · L_R (eq. 23-25), averaged over the batch, over the `pairs` (batch row,
+        translation slot) whose translation is real and holds its gold span while the pivot
+        holds its own. `logits`: the span logits of those translations taken as the pivot
+        (they attend to S and the other translations), one row per pair.
+
+        encoded shape: (batch, 1 + k, L, h); masks shape: (batch, 1 + k, L);
+        logits shape: (pairs, L, 2)
         """
-        batch_size, k, par_len, _ = b_p.shape
-        pivot_has = answer_span[:, 0] != cls_index
-        active = active & pivot_has.unsqueeze(1)
-        real = (
-            parallel_mask.bool()
-            if parallel_mask is not None
-            else torch.ones(batch_size, k, dtype=torch.bool, device=b_p.device)
+        batch_size, _, length, _ = encoded.shape
+        pair_rows, pair_slots = pairs
+        if pair_rows.numel() == 0:
+            return encoded.new_zeros(())
+        # shape: (pairs, 2)
+        gold_r = parallel_answer_span[pair_rows, pair_slots].long()
+        h_s = _span_mean(encoded[pair_rows, 0], answer_span[pair_rows])
+        lam = transposition_weight(h_s, _span_mean(encoded[pair_rows, pair_slots + 1], gold_r))
+        # shape: (pairs, L)
+        context_r = (
+            span_mask(parallel_context_span[pair_rows, pair_slots], length)
+            & masks[pair_rows, pair_slots + 1].bool()
         )
-        total = b_s.new_zeros(())
-        h_s = _span_mean(b_s, answer_span)
-        for r in range(k):
-            rows = active[:, r].nonzero(as_tuple=True)[0]
-            if rows.numel() == 0:
-                continue
-            b_r = b_p[rows, r]
-            mask_r = mask_p[rows, r]
-            gold_r = parallel_answer_span[rows, r].long()
-            lam = transposition_weight(h_s[rows], _span_mean(b_r, gold_r))
-            # Transposition: R is the pivot; S and the other translations are its parallels.
-            others = [j for j in range(k) if j != r]
-            length = max(b_s.size(1), par_len)
-            parallels = torch.cat(
-                [_pad_to(b_s[rows], length).unsqueeze(1)]
-                + [_pad_to(b_p[rows, j], length).unsqueeze(1) for j in others],
-                dim=1,
-            )
-            parallel_masks = torch.cat(
-                [_pad_to(mask_s[rows], length).unsqueeze(1)]
-                + [_pad_to(mask_p[rows, j], length).unsqueeze(1) for j in others],
-                dim=1,
-            )
-            slots = torch.cat(
-                [torch.ones(rows.numel(), 1, dtype=torch.bool, device=b_p.device)]
-                + [real[rows, j].unsqueeze(1) for j in others],
-                dim=1,
-            )
-            g_r = self._fuse(b_r, mask_r, parallels, parallel_masks, slots)
-            start_r, end_r = self._span_logits(g_r)
-            context_r = span_mask(parallel_context_span[rows, r], par_len) & mask_r
-            cls_r = torch.zeros(rows.numel(), dtype=torch.long, device=b_p.device)
-            loss_r = self._span_loss(start_r, end_r, context_r, cls_r, gold_r)
-            total = total + (weights[rows] * lam * loss_r).sum()
-        return total / batch_size
+        cls_r = torch.zeros(pair_rows.numel(), dtype=torch.long, device=encoded.device)
+        loss_r = self._span_loss(logits[..., 0], logits[..., 1], context_r, cls_r, gold_r)
+        return (weights[pair_rows] * lam * loss_r).sum() / batch_size
 
     # ------------------------------------------------------------------ decoding
     def _decode(
@@ -477,6 +481,11 @@ class XlttModel(Model):
         metrics.update(self._qa_metric.get_metric(reset))
         return metrics
 
+    @property
+    def n_best_size(self) -> int:
+        """Candidates kept per window and per question."""
+        return self._n_best_size
+
     default_predictor = "xltt"
 
 
@@ -485,6 +494,44 @@ def slot_mask_real(parallel_mask: torch.Tensor | None, b_p: torch.Tensor) -> tor
     if parallel_mask is None:
         return torch.ones(b_p.shape[:2], dtype=torch.bool, device=b_p.device)
     return parallel_mask.bool()
+
+
+def transposed_slots(
+    pair_rows: torch.Tensor, pair_slots: torch.Tensor, real: torch.Tensor, masks: torch.Tensor
+) -> torch.Tensor:
+    """
+    The slots of translation R = `pair_slots` (0-based among the k translations) taken as the
+    pivot: S (sequence 0) first, then the other translations in order, each replaced by R
+    itself (self-transposition) where it is no real translation or has no tokens.
+
+    # Parameters
+
+    pair_rows, pair_slots : `torch.Tensor`
+        shape: (pairs,)
+    real : `torch.Tensor`
+        shape: (batch, k), bool: the slot holds a real translation.
+    masks : `torch.Tensor`
+        shape: (batch, 1 + k, L), bool: token masks of S and the k translations.
+
+    # Returns
+
+    `torch.Tensor`
+        shape: (pairs, k), sequence indices in 0..k
+    """
+    k = real.size(1)
+    device = real.device
+    # Row r: [0] + [j + 1 for j != r]. shape: (k, k)
+    table = torch.tensor(
+        [[0] + [j + 1 for j in range(k) if j != r] for r in range(k)],
+        dtype=torch.long,
+        device=device,
+    )
+    # S counts as real; each sequence must also have a token. shape: (batch, 1 + k)
+    usable = torch.cat([torch.ones_like(real[:, :1]), real.bool()], dim=1) & masks.bool().any(-1)
+    # shape: (pairs, k)
+    chosen = table[pair_slots]
+    ok = torch.gather(usable[pair_rows], 1, chosen)
+    return torch.where(ok, chosen, (pair_slots + 1).unsqueeze(1))
 
 
 def transposition_weight(h_s: torch.Tensor, h_r: torch.Tensor) -> torch.Tensor:

@@ -358,6 +358,73 @@ def substitute_self_transposition(
     return b_m, mask_m
 
 
+def masked_scores(
+    query: torch.Tensor, key: torch.Tensor, key_mask: torch.Tensor, scale: float
+) -> torch.Tensor:
+    """
+    `scale · query keyᵀ` with the columns of padded keys set to the dtype's minimum, so that a
+    softmax over the last dimension gives them exactly zero weight. One fused `baddbmm` (the
+    mask enters as its additive term): no separate masking or scaling pass over the scores.
+
+    # Parameters
+
+    query : `torch.Tensor`
+        # shape: (*, L_q, d)
+    key : `torch.Tensor`
+        # shape: (*, L_k, d)
+    key_mask : `torch.Tensor`
+        # shape: (*, L_k), bool
+    scale : `float`
+
+    # Returns
+
+    `torch.Tensor`
+        # shape: (*, L_q, L_k)
+    """
+    lead = query.shape[:-2]
+    length_q, dim = query.shape[-2:]
+    length_k = key.size(-2)
+    # shape: (N, 1, L_k)
+    bias = torch.zeros(key_mask.shape, dtype=query.dtype, device=query.device)
+    bias = bias.masked_fill(~key_mask.bool(), torch.finfo(query.dtype).min).reshape(-1, 1, length_k)
+    scores = torch.baddbmm(
+        bias,
+        query.reshape(-1, length_q, dim),
+        key.reshape(-1, length_k, dim).transpose(1, 2),
+        alpha=scale,
+    )
+    return scores.view(*lead, length_q, length_k)
+
+
+def self_attended(b: torch.Tensor, mask: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """
+    `A_X · V` for the intra attention `A_X` of eq. 5-7 (padded keys get zero weight). Eq. 10's
+    `Â_SM = A_S · A_SM · A_M^T` with `A_SM = P_S P_M^T / c` (eq. 8-9, `P` the sequences or
+    their projections) equals `(A_S P_S)(A_M P_M)^T / c`, so the adaptive scores only need
+    `A_X · P_X` per sequence: `L × L × d` work instead of two `L × L × L` products per pair.
+
+    Rows at padded query positions are NOT zeroed here (unlike `intra_attention`): they never
+    reach the output, as padded pivot rows are zeroed after attending and padded slot
+    positions are masked keys.
+
+    # Parameters
+
+    b : `torch.Tensor`
+        `B_X`. # shape: (*, L, h)
+    mask : `torch.Tensor`
+        # shape: (*, L), bool
+    values : `torch.Tensor`
+        `P_X`. # shape: (*, L, d)
+
+    # Returns
+
+    `torch.Tensor`
+        # shape: (*, L, d)
+    """
+    probs = torch.softmax(masked_scores(b, b, mask, 1.0 / math.sqrt(b.size(-1))), dim=-1)
+    return torch.matmul(probs, values)
+
+
 class MaaMaps(NamedTuple):
     """
     Intermediate maps of one MAA forward pass (for tests and inspection). With `k'` the
@@ -564,13 +631,138 @@ class MultilingualAdaptiveAttention(torch.nn.Module, Registrable):
         `torch.Tensor`
             `G_S`. # shape: (batch, L_S, 2 * h)
         """
-        maps = self.attention_maps(pivot, pivot_mask, parallels, parallel_mask, slot_mask)
-        # shape: (batch, L_S, k * h)
-        c_prime = concat_slots(maps.attended)
+        self._check_shapes(pivot, parallels)
+        batch, pivot_len, _ = pivot.shape
+        pivot_mask = pivot_mask.bool()
+        k = self.num_parallel
+        if parallels is None:
+            # shape: (batch, 1, L_S, h), (batch, 1, L_S)
+            encoded, mask = pivot.unsqueeze(1), pivot_mask.unsqueeze(1)
+            slots = pivot_mask.new_zeros((batch, k), dtype=torch.long)
+        else:
+            length = max(pivot_len, parallels.size(2))
+            if parallel_mask is None:
+                parallel_mask = parallels.new_ones(parallels.shape[:3], dtype=torch.bool)
+            # shape: (batch, 1 + k, L, h), (batch, 1 + k, L)
+            encoded = torch.cat(
+                [_pad_to(pivot, length, 1).unsqueeze(1), _pad_to(parallels, length, 2)], dim=1
+            )
+            mask = torch.cat(
+                [
+                    _pad_to(pivot_mask, length, 1).unsqueeze(1),
+                    _pad_to(parallel_mask.bool(), length, 2),
+                ],
+                dim=1,
+            )
+            real = parallel_mask.bool().any(dim=-1)
+            if slot_mask is not None:
+                real = real & slot_mask.bool()
+            # Slot j holds sequence j + 1, or the pivot (0) where it is no real translation.
+            # shape: (batch, k)
+            slots = torch.where(real, torch.arange(1, k + 1, device=pivot.device), 0)
+        rows = torch.arange(batch, device=pivot.device)
+        g_s = self.fuse_queries(encoded, mask, rows, torch.zeros_like(rows), slots)
+        return g_s[:, :pivot_len]
+
+    def fuse_queries(
+        self,
+        encoded: torch.Tensor,
+        mask: torch.Tensor,
+        rows: torch.Tensor,
+        pivots: torch.Tensor,
+        slots: torch.Tensor,
+    ) -> torch.Tensor:
+        """
+        `G` (eq. 5-17) for several queries over per-row stacks of sequences, sharing the intra
+        attention of every sequence: query `q` takes sequence `pivots[q]` of batch row
+        `rows[q]` as its pivot and sequences `slots[q]` of the same row as its `k` parallel
+        slots (a slot equal to the pivot is a self-transposition). XLTT's training step is
+        one call: the pivot S attending to its translations, and each translation R attending
+        to S and the other translations (the auxiliary loss's transposition).
+
+        When every slot of every query is its pivot (inference with self-transposition), the
+        slot is computed once and `W_C` is applied summed over the slots.
+
+        # Parameters
+
+        encoded : `torch.Tensor`
+            # shape: (batch, n, L, h)
+        mask : `torch.Tensor`
+            # shape: (batch, n, L), bool
+        rows, pivots : `torch.Tensor`
+            # shape: (Q,), long
+        slots : `torch.Tensor`
+            # shape: (Q, k), long, indices into the n sequences
+
+        # Returns
+
+        `torch.Tensor`
+            # shape: (Q, L, 2 * h)
+        """
+        batch, n, length, hidden = encoded.shape
+        k = self.num_parallel
+        if slots.size(-1) != k:
+            raise ValueError(
+                f"MultilingualAdaptiveAttention: {slots.size(-1)} slots per query, expected {k}"
+            )
+        # shape: (batch * n, L, h), (batch * n, L)
+        flat = encoded.reshape(batch * n, length, hidden)
+        flat_mask = mask.bool().reshape(batch * n, length)
+        # shape: (Q,), (Q, k)
+        pivot_ids = rows * n + pivots
+        slot_ids = rows.unsqueeze(1) * n + slots
+        if bool((slot_ids == pivot_ids.unsqueeze(1)).all()):
+            slot_ids = pivot_ids.unsqueeze(1)
+        used = torch.unique(torch.cat([pivot_ids, slot_ids.reshape(-1)]))
+        # shape: (U, L, h), (U, L): the sequences some query uses
+        if used.numel() == batch * n:
+            used_b, used_mask = flat, flat_mask
+        else:
+            used_b, used_mask = flat[used], flat_mask[used]
+        if self.pivot_projection is None or self.parallel_projection is None:
+            values = used_b
+            scale = 1.0 / math.sqrt(hidden)
+        else:
+            values = torch.cat(
+                [self.pivot_projection(used_b), self.parallel_projection(used_b)], dim=-1
+            )
+            scale = 1.0 / (self.num_heads * math.sqrt(hidden // self.num_heads))
+        # A_X P_X of every sequence used. shape: (U, L, d) with d = h or 2h (projections)
+        context = self_attended(used_b, used_mask, values)
+        # Position of each sequence in `used`. shape: (batch * n,)
+        position = torch.full((batch * n,), -1, dtype=torch.long, device=encoded.device)
+        position[used] = torch.arange(used.numel(), device=encoded.device)
+        dim = hidden
+        # shape: (Q, L, h)
+        query = context[position[pivot_ids], :, :dim]
+        slot_count = slot_ids.size(1)
+        # All slots of a query as one key sequence. shape: (Q, k' * L, h), (Q, k' * L)
+        key_offset = 0 if self.pivot_projection is None else dim
+        keys = context[position[slot_ids], :, key_offset : key_offset + dim]
+        keys = keys.reshape(-1, slot_count * length, dim)
+        key_mask = flat_mask[slot_ids].reshape(-1, slot_count * length)
+        # Â for every slot, softmax per slot over its real positions (eq. 10-13).
+        # shape: (Q, L, k', L)
+        weights = torch.softmax(
+            masked_scores(query, keys, key_mask, scale).view(-1, length, slot_count, length),
+            dim=-1,
+        )
+        pivot_mask = flat_mask[pivot_ids].unsqueeze(-1).to(weights.dtype)
+        # C'_M per slot, zero at padded pivot rows. shape: k' x (Q, L, h)
+        attended = [
+            torch.matmul(weights[:, :, slot], flat[slot_ids[:, slot]]) * pivot_mask
+            for slot in range(slot_count)
+        ]
+        weight_c = self.fusion.weight
+        if slot_count == 1 and k > 1:
+            # [C'; ...; C'] W_C^T = C' (sum of W_C's k blocks)^T
+            weight_c = weight_c.view(hidden, k, hidden).sum(dim=1)
+        # shape: (Q, L, k' * h)
+        c_prime = attended[0] if slot_count == 1 else torch.cat(attended, dim=-1)
         return fuse(
-            pivot,
+            flat[pivot_ids],
             c_prime,
-            self.fusion.weight,
+            weight_c,
             self.fusion.bias,
             self.layer_norm.weight,
             self.layer_norm.bias,
@@ -578,6 +770,21 @@ class MultilingualAdaptiveAttention(torch.nn.Module, Registrable):
             self.dropout,
             self.training,
         )
+
+    def _check_shapes(self, pivot: torch.Tensor, parallels: torch.Tensor | None) -> None:
+        batch, _, hidden = pivot.shape
+        if hidden != self.input_dim:
+            raise ValueError(
+                f"MultilingualAdaptiveAttention: pivot hidden size {hidden} != input_dim "
+                f"{self.input_dim}"
+            )
+        if parallels is not None:
+            expected = (batch, self.num_parallel, parallels.size(2), self.input_dim)
+            if tuple(parallels.shape) != expected:
+                raise ValueError(
+                    f"MultilingualAdaptiveAttention: parallels have shape "
+                    f"{tuple(parallels.shape)}, expected {expected} (batch, k, L_P, h)"
+                )
 
 
 MultilingualAdaptiveAttention.register("default")(MultilingualAdaptiveAttention)

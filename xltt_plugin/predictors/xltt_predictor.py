@@ -35,7 +35,8 @@ class XlttPredictor(Predictor):
     (for example a context that tokenises to nothing).
 
     Input, one JSON object per line:
-    `{"id"?: str, "question": str, "context": str, "language"?: str}`.
+    `{"id"?: str, "question": str, "context": str, "language"?: str}`; a missing `id` defaults
+    to the question's 0-based position in the input.
     Output: `{"id", "best_span_str", "best_span_score", "language", "nbest": [{"text",
     "score", "char_start", "char_end", "window_index"}, ...]}`.
 
@@ -54,6 +55,8 @@ class XlttPredictor(Predictor):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._document_lines: list[str] | None = None
+        # Position of the next JSON-lines question in the whole input: the default id.
+        self._next_position = 0
 
     def load_line(self, line: str) -> JsonDict:
         """A JSON-lines object, or a SQuAD document once all of its lines are in (see above)."""
@@ -81,6 +84,9 @@ class XlttPredictor(Predictor):
         if _ANSWERS in outputs:
             return json.dumps(outputs[_ANSWERS], ensure_ascii=False) + "\n"
         return json.dumps(outputs, ensure_ascii=False) + "\n"
+
+    def _n_best_size(self) -> int:
+        return int(getattr(self._model, "n_best_size", 20))
 
     def _reader(self) -> Any:
         reader = self._dataset_reader
@@ -128,9 +134,11 @@ class XlttPredictor(Predictor):
                 results[i] = {_ANSWERS: answers}
             else:
                 questions.append(i)
-        groups = [self._question_instances(inputs[i], i) for i in questions]
-        for i, output in zip(questions, self._answer_groups(groups)):
-            output["id"] = str(inputs[i].get("id", output["id"]))
+        positions = list(range(self._next_position, self._next_position + len(questions)))
+        self._next_position += len(questions)
+        groups = [self._question_instances(inputs[i], p) for i, p in zip(questions, positions)]
+        for i, p, output in zip(questions, positions, self._answer_groups(groups)):
+            output["id"] = str(inputs[i].get("id", p))
             results[i] = output
         return [r for r in results if r is not None]
 
@@ -144,8 +152,8 @@ class XlttPredictor(Predictor):
                 candidates[g].extend(_candidate(c) for c in output["nbest"])
         results = []
         for group, found in zip(groups, candidates):
-            metadata = group[0]["metadata"].metadata if group else {}
-            merged = merge_windows(found, self._model._n_best_size)  # type: ignore[attr-defined]
+            metadata: dict[str, Any] = group[0]["metadata"].metadata if group else {}  # type: ignore[attr-defined]
+            merged = merge_windows(found, self._n_best_size())
             best = merged[0] if merged else None
             results.append(
                 {

@@ -71,14 +71,16 @@ class CosineDecay(LearningRateScheduler):
             )
         self.total_steps = num_epochs * num_steps_per_epoch
         self.warmup_steps = (
-            int(round(warmup_ratio * self.total_steps)) if warmup_ratio is not None else warmup_steps
+            round(warmup_ratio * self.total_steps) if warmup_ratio is not None else warmup_steps
         )
         self.num_cycles = num_cycles
         self.steps = 0
         self.step_batch(0)
 
     def get_values(self) -> list[Any]:
-        factor = cosine_decay_factor(self.steps, self.warmup_steps, self.total_steps, self.num_cycles)
+        factor = cosine_decay_factor(
+            self.steps, self.warmup_steps, self.total_steps, self.num_cycles
+        )
         return [factor * lr for lr in self.base_values]
 
     def step(self, metric: Optional[float] = None) -> None:

