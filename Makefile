@@ -8,7 +8,7 @@ demo: venv
 	@bash scripts/demo.sh
 
 test: venv lint
-	.venv/bin/python -m pytest
+	.venv/bin/python -m pytest -q
 
 lint: venv
 	.venv/bin/ruff check .

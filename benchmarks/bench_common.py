@@ -92,10 +92,16 @@ def _cpu_name() -> str:
 
 @dataclass
 class SideBySide:
-    """Times of two sides measured alternately; `ratio` is the median of paired ratios."""
+    """
+    Times of two sides measured alternately; `ratio` is the median of paired ratios. `xltt`
+    and `baseline` hold the times the ratio is taken from (process CPU time by default, see
+    `CLOCK`); `xltt_wall` and `baseline_wall` the wall-clock times of the same runs.
+    """
 
     xltt: list[float] = field(default_factory=list)
     baseline: list[float] = field(default_factory=list)
+    xltt_wall: list[float] = field(default_factory=list)
+    baseline_wall: list[float] = field(default_factory=list)
 
     @property
     def ratio(self) -> float:
@@ -109,13 +115,34 @@ class SideBySide:
     def baseline_median(self) -> float:
         return statistics.median(self.baseline)
 
+    @property
+    def wall_ratio(self) -> float:
+        return statistics.median(x / b for x, b in zip(self.xltt_wall, self.baseline_wall))
+
     def summary(self, unit_scale: float = 1.0) -> dict[str, Any]:
         return {
+            "clock": CLOCK["name"],
             "xltt_s": round(self.xltt_median * unit_scale, 4),
             "baseline_s": round(self.baseline_median * unit_scale, 4),
             "ratio": round(self.ratio, 3),
+            "paired_ratios": [round(x / b, 3) for x, b in zip(self.xltt, self.baseline)],
+            "xltt_wall_s": round(statistics.median(self.xltt_wall) * unit_scale, 4),
+            "baseline_wall_s": round(statistics.median(self.baseline_wall) * unit_scale, 4),
+            "wall_ratio": round(self.wall_ratio, 3),
             "runs": len(self.xltt),
         }
+
+
+# The clock ratios are taken from. On a machine shared with other jobs, wall-clock time
+# mostly measures how often the scheduler ran us; the CPU time of this process (with one
+# torch thread, so that no thread spins at a barrier waiting for a descheduled sibling)
+# measures the work done. `run.py --clock wall` switches to wall-clock time.
+CLOCK: dict[str, Any] = {"name": "process_cpu", "fn": time.process_time}
+
+
+def set_clock(name: str) -> None:
+    CLOCK["name"] = name
+    CLOCK["fn"] = time.process_time if name == "process_cpu" else time.perf_counter
 
 
 def alternate(
@@ -135,9 +162,11 @@ def alternate(
             order.reverse()
         for name, fn in order:
             gc.collect()
-            start = time.perf_counter()
+            clock = CLOCK["fn"]
+            start, start_wall = clock(), time.perf_counter()
             fn()
-            getattr(result, name).append(time.perf_counter() - start)
+            getattr(result, name).append(clock() - start)
+            getattr(result, f"{name}_wall").append(time.perf_counter() - start_wall)
     return result
 
 

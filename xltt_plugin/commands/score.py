@@ -50,7 +50,8 @@ def _load_json(path: str) -> Any:
             return json.load(file)
     except OSError as error:
         raise ScoreError(f"cannot read {path}: {error.strerror or error}") from error
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (ValueError, RecursionError) as error:
+        # UnicodeDecodeError and JSONDecodeError are ValueErrors; so is an over-long integer.
         raise ScoreError(f"{path} is not valid UTF-8 JSON: {error}") from error
 
 
@@ -67,29 +68,48 @@ def read_gold_questions(path: str) -> list[GoldQuestion]:
     if not isinstance(content, dict) or not isinstance(content.get("data"), list):
         raise ScoreError(f"{path} is not a SQuAD-format file (no top-level 'data' list)")
     questions: list[GoldQuestion] = []
-    try:
-        for article in content["data"]:
-            for paragraph in article["paragraphs"]:
-                for qa in paragraph["qas"]:
-                    question_id = qa["id"]
-                    answers = qa["answers"]
-                    if not isinstance(answers, list) or not answers:
-                        raise ScoreError(f"{path}: question {question_id} has no gold answers")
-                    texts = tuple(answer["text"] for answer in answers)
-                    if not all(isinstance(text, str) for text in texts):
+    seen: set[str] = set()
+    for a, article in enumerate(content["data"]):
+        paragraphs = article.get("paragraphs") if isinstance(article, dict) else None
+        if not isinstance(paragraphs, list):
+            raise _malformed(path, questions, f"article {a} has no 'paragraphs' list")
+        for p, paragraph in enumerate(paragraphs):
+            qas = paragraph.get("qas") if isinstance(paragraph, dict) else None
+            if not isinstance(qas, list):
+                raise _malformed(path, questions, f"article {a} paragraph {p} has no 'qas' list")
+            for q, qa in enumerate(qas):
+                question_id = qa.get("id") if isinstance(qa, dict) else None
+                if isinstance(question_id, bool) or not isinstance(question_id, (str, int)):
+                    raise _malformed(
+                        path,
+                        questions,
+                        f"article {a} paragraph {p} question #{q} has no string 'id'",
+                    )
+                question_id = str(question_id)
+                if question_id in seen:
+                    raise ScoreError(f"{path}: question {question_id} occurs more than once")
+                seen.add(question_id)
+                answers = qa.get("answers")
+                if not isinstance(answers, list) or not answers:
+                    raise ScoreError(f"{path}: question {question_id} has no gold answers")
+                texts: list[str] = []
+                for answer in answers:
+                    text = answer.get("text") if isinstance(answer, dict) else None
+                    if not isinstance(text, str):
                         raise ScoreError(
                             f"{path}: question {question_id} has a gold answer text that is "
                             "not a string"
                         )
-                    questions.append(GoldQuestion(str(question_id), texts))
-    except (KeyError, TypeError) as error:
-        where = f" (after question {questions[-1].question_id})" if questions else ""
-        raise ScoreError(
-            f"{path} is not a SQuAD-format file{where}: missing or malformed {error}"
-        ) from error
+                    texts.append(text)
+                questions.append(GoldQuestion(question_id, tuple(texts)))
     if not questions:
         raise ScoreError(f"{path} holds no questions")
     return questions
+
+
+def _malformed(path: str, questions: Sequence[GoldQuestion], problem: str) -> ScoreError:
+    where = f" (after question {questions[-1].question_id})" if questions else ""
+    return ScoreError(f"{path} is not a SQuAD-format file{where}: {problem}")
 
 
 def read_predictions(path: str) -> dict[str, str]:

@@ -10,6 +10,7 @@ Nothing here touches AllenNLP fields or a tokenizer object; token offsets come i
 import json
 import logging
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,11 @@ INVISIBLE_CHARACTERS = frozenset("\ufeff\u200b\u2060\u00ad\u200e\u200f")
 # The SentencePiece word-start marker; as a piece of its own (XLM-R: "▁" before a CJK/Arabic
 # character) it carries the offsets of the next character, so it must never start a span.
 METASPACE = "▁"
+
+
+# UTF-16 surrogate code points: valid JSON can spell one alone (`"\\ud800"`), giving a Python
+# string that no UTF-8 encoder (nor a Rust tokenizer) accepts.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class SquadFormatError(ValueError):
@@ -154,8 +160,14 @@ def load_squad_json(file_path: str) -> list[Any]:
             f"{file_path}: malformed JSON at line {error.lineno} column {error.colno}: {error.msg}"
         ) from error
     except UnicodeDecodeError as error:
-        raise SquadFormatError(f"{file_path}: not UTF-8 text ({error.reason})") from error
-    except OSError as error:
+        raise SquadFormatError(
+            f"{file_path}: not UTF-8 text ({error.reason} at byte {error.start})"
+        ) from error
+    except (ValueError, RecursionError) as error:
+        # e.g. an integer longer than Python's digit limit, or nesting deeper than the stack.
+        raise SquadFormatError(f"{file_path}: unreadable JSON: {error}") from error
+    except (OSError, EOFError) as error:
+        # EOFError: a truncated gzip/bz2/xz file.
         raise SquadFormatError(f"{file_path}: cannot read: {error}") from error
     if not isinstance(dataset_json, dict) or not isinstance(dataset_json.get("data"), list):
         raise SquadFormatError(
@@ -197,8 +209,11 @@ def iter_squad_questions(data: Sequence[Any], file_path: str) -> Iterator[SquadQ
     `SquadFormatError`
         Naming the file, the article (index and title), the paragraph index and the question id,
         for a wrong structure: a missing or mistyped `paragraphs`, `context`, `qas`, `id`,
-        `question`, `answers`, answer `text` or `answer_start`.
+        `question`, `answers`, answer `text` or `answer_start`, and for a question id that
+        occurs twice in the file (predictions and scores are keyed by id, so one of the two
+        questions would be lost).
     """
+    seen: dict[str, str] = {}
     for article_index, article in enumerate(data):
         where = f"{file_path}: article {article_index}"
         if not isinstance(article, dict):
@@ -235,6 +250,12 @@ def iter_squad_questions(data: Sequence[Any], file_path: str) -> Iterator[SquadQ
                     )
                 qid = str(qid)
                 q_where = f"{p_where} question {qid!r}"
+                if qid in seen:
+                    raise SquadFormatError(
+                        f"{q_where}: duplicate question id (first in {seen[qid]}); "
+                        "question ids must be unique within a file"
+                    )
+                seen[qid] = f"article {article_index} paragraph {paragraph_index}"
                 question = qa.get("question")
                 if not isinstance(question, str):
                     raise SquadFormatError(
@@ -280,6 +301,112 @@ def read_squad_questions(file_path: str) -> Iterator[SquadQuestion]:
     return iter_squad_questions(load_squad_json(file_path), file_path)
 
 
+# JSON syntax that matters for finding where a multi-line document ends: a backslash escape
+# (inside a string), a quote, or a bracket.
+_JSON_SYNTAX = re.compile(r'\\.|["{}\[\]]')
+
+
+class JsonLineBuffer:
+    """
+    Turns input lines (as `allennlp predict` passes them, one at a time) into JSON values: a line
+    that holds a whole value (JSON lines), or the lines of one multi-line document such as a
+    pretty-printed SQuAD file, collected until its brackets balance.
+
+    A line that does not parse starts a document when it opens with `{` or `[` and no earlier
+    line parsed on its own; in JSON-lines input (some line parsed on its own) it is an error at
+    once, so that one broken line cannot swallow the lines after it. A document line that ends
+    inside a string, or brackets that close more than they open, are errors as soon as they are
+    seen; a document still open when the input ends is reported by `finish`.
+
+    Lines are counted from 1 as they are fed (`allennlp predict` skips blank lines, so those are
+    not counted).
+    """
+
+    def __init__(self, source: str = "input") -> None:
+        self.source = source
+        self.lines_fed = 0
+        self._document: list[str] = []
+        self._document_start = 0
+        self._depth = 0
+        self._json_lines = False
+
+    @property
+    def pending(self) -> bool:
+        """A multi-line document has started and is not complete yet."""
+        return bool(self._document)
+
+    def feed(self, line: str) -> Any | None:
+        """
+        The JSON value that `line` completes, or `None` while a document is still open.
+
+        # Raises
+
+        `SquadFormatError`
+            Naming the line (or the document's first and last lines) and the problem.
+        """
+        self.lines_fed += 1
+        where = f"{self.source} line {self.lines_fed}"
+        if not self._document:
+            try:
+                value = json.loads(line)
+            except (ValueError, RecursionError) as error:
+                if self._json_lines or not line.lstrip().startswith(("{", "[")):
+                    raise SquadFormatError(f"{where}: not valid JSON: {error}") from error
+                self._document_start = self.lines_fed
+                self._depth = 0
+            else:
+                self._json_lines = True
+                return value
+        self._document.append(line)
+        in_string = False
+        for match in _JSON_SYNTAX.finditer(line):
+            token = match.group()
+            if token == '"':
+                in_string = not in_string
+            elif in_string or token.startswith("\\"):
+                continue
+            elif token in "{[":
+                self._depth += 1
+            else:
+                self._depth -= 1
+                if self._depth < 0:
+                    self._fail(f"{where}: {token!r} closes more brackets than were opened")
+        if in_string:
+            self._fail(f"{where}: a string runs past the end of the line (not valid JSON)")
+        if self._depth > 0:
+            return None
+        text = "".join(self._document)
+        start = self._document_start
+        self._document = []
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError) as error:
+            raise SquadFormatError(
+                f"{self.source} lines {start}-{self.lines_fed}: not valid JSON: {error}"
+            ) from error
+
+    def finish(self) -> None:
+        """
+        Call at the end of the input.
+
+        # Raises
+
+        `SquadFormatError`
+            When a document is still open (a truncated file).
+        """
+        if self._document:
+            start = self._document_start
+            self._document = []
+            raise SquadFormatError(
+                f"{self.source}: the input ended inside the JSON document that starts on line "
+                f"{start} (truncated file?); nothing of it was predicted"
+            )
+
+    def _fail(self, message: str) -> None:
+        self._document = []
+        raise SquadFormatError(message)
+
+
 def default_dataset_name(file_path: str) -> str:
     """The file's base name without its extension(s): `data/xquad.en.json.gz` -> `xquad.en`."""
     name = os.path.basename(file_path.rstrip("/"))
@@ -287,6 +414,17 @@ def default_dataset_name(file_path: str) -> str:
         if name.endswith(extension):
             name = name[: -len(extension)]
     return os.path.splitext(name)[0]
+
+
+def replace_surrogates(text: str) -> str:
+    """
+    `text` with every surrogate code point (a lone `"\\ud800"` escape in JSON) replaced by
+    U+FFFD, one character for one, so that character offsets into `text` stay valid. Tokenizers
+    cannot encode such characters and would shift every offset after them.
+    """
+    if _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub("\ufffd", text)
 
 
 # ---------------------------------------------------------------------------------------------

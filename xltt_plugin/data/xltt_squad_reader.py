@@ -29,6 +29,7 @@ from xltt_plugin.data.squad_reading import (
     default_dataset_name,
     first_usable_answer,
     read_squad_questions,
+    replace_surrogates,
     span_in_window,
     window_starts,
 )
@@ -368,8 +369,10 @@ class XlttSquadReader(DatasetReader):
     def tokenize(self, text: str, type_id: int = 0) -> tuple[list[Token], list[Offset | None]]:
         """
         Word pieces of `text` (no special tokens, type id `type_id`) with their raw
-        `[start, end)` offsets.
+        `[start, end)` offsets. Surrogate code points are tokenised as U+FFFD (see
+        `replace_surrogates`), so that the offsets still index `text`.
         """
+        text = replace_surrogates(text)
         hf_tokenizer = self._tokenizer.tokenizer
         if hf_tokenizer.is_fast:
             encoding = hf_tokenizer(

@@ -428,8 +428,11 @@ class XlttModel(Model):
         )
         if answer_span is not None:
             has_answer = answer_span[:, 0] != cls_index
-            if has_answer.any():
-                self._span_accuracy(best[has_answer], answer_span[has_answer])
+            # Called for every batch, windows without the answer masked out: the metric
+            # all-reduces in distributed evaluation, so every worker must call it equally often.
+            # shape: (batch_size, 2)
+            answer_mask = has_answer.unsqueeze(-1).expand_as(best)
+            self._span_accuracy(best, answer_span.to(best.dtype), answer_mask)  # type: ignore[arg-type]
         if metadata is None:
             return
         best_strings: list[str] = []

@@ -1,7 +1,10 @@
 """Predictor for the `xltt` model: JSON lines or whole SQuAD-format files, one answer per id."""
 
+import atexit
 import json
 import logging
+import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +16,8 @@ from tqdm import tqdm
 
 from xltt_plugin.data.languages import infer_language
 from xltt_plugin.data.squad_reading import (
+    JsonLineBuffer,
+    SquadFormatError,
     SquadQuestion,
     iter_squad_questions,
     read_squad_questions,
@@ -54,36 +59,39 @@ class XlttPredictor(Predictor):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._document_lines: list[str] | None = None
+        self._lines = JsonLineBuffer()
         # Position of the next JSON-lines question in the whole input: the default id.
         self._next_position = 0
 
     def load_line(self, line: str) -> JsonDict:
-        """A JSON-lines object, or a SQuAD document once all of its lines are in (see above)."""
-        if self._document_lines is None:
-            try:
-                return json.loads(line)
-            except ValueError:
-                if not line.lstrip().startswith("{"):
-                    raise
-                self._document_lines = [line]
-                return {_PARTIAL: True}
-        self._document_lines.append(line)
-        if not line.startswith("}"):
+        """
+        A JSON-lines object, or a SQuAD document once all of its lines are in (see above and
+        `JsonLineBuffer`). Raises `SquadFormatError` naming the line for input that is not JSON
+        or not an object; a document left open at the end of `allennlp predict`'s input is
+        reported on stderr and ends the process with status 1.
+        """
+        value = self._lines.feed(line)
+        if self._lines.pending:
+            _UNFINISHED_INPUTS.add(self._lines)
             return {_PARTIAL: True}
-        try:
-            document = json.loads("".join(self._document_lines))
-        except ValueError:
-            return {_PARTIAL: True}
-        self._document_lines = None
-        return document
+        _UNFINISHED_INPUTS.discard(self._lines)
+        if not isinstance(value, dict):
+            raise SquadFormatError(
+                f"input line {self._lines.lines_fed}: expected a JSON object, "
+                f"got {type(value).__name__}"
+            )
+        return value
 
     def dump_line(self, outputs: JsonDict) -> str:
         if outputs.get(_PARTIAL):
             return ""
-        if _ANSWERS in outputs:
-            return json.dumps(outputs[_ANSWERS], ensure_ascii=False) + "\n"
-        return json.dumps(outputs, ensure_ascii=False) + "\n"
+        content = outputs[_ANSWERS] if _ANSWERS in outputs else outputs
+        text = json.dumps(content, ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate from the input: escape it instead
+            text = json.dumps(content)
+        return text + "\n"
 
     def _n_best_size(self) -> int:
         return int(getattr(self._model, "n_best_size", 20))
@@ -104,7 +112,7 @@ class XlttPredictor(Predictor):
     def _question_instances(self, json_dict: JsonDict, index: int) -> list[Instance]:
         for key in ("question", "context"):
             if not isinstance(json_dict.get(key), str):
-                raise ValueError(
+                raise SquadFormatError(
                     f"input #{index} (id {json_dict.get('id')!r}): {key!r} must be a string, "
                     f"got {type(json_dict.get(key)).__name__}"
                 )
@@ -213,6 +221,24 @@ class XlttPredictor(Predictor):
         if missing:  # pragma: no cover - guarded by construction
             raise RuntimeError(f"{file_path}: no prediction for {len(missing)} question(s)")
         return answers
+
+
+# Inputs whose last multi-line document was still open when last fed (see `load_line`).
+_UNFINISHED_INPUTS: set[JsonLineBuffer] = set()
+
+
+@atexit.register
+def _report_unfinished_inputs() -> None:
+    """At exit: a truncated document must not pass for an input with nothing to predict."""
+    for lines in list(_UNFINISHED_INPUTS):
+        _UNFINISHED_INPUTS.discard(lines)
+        try:
+            lines.finish()
+        except SquadFormatError as error:
+            sys.stdout.flush()
+            print(f"xltt predictor: error: {error}", file=sys.stderr, flush=True)
+            if sys.argv[1:2] == ["predict"]:  # `allennlp predict`: fail with status 1
+                os._exit(1)
 
 
 def _candidate(data: dict[str, Any]) -> SpanCandidate:
