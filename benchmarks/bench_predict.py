@@ -9,7 +9,6 @@ import os
 from typing import Any
 
 import torch
-
 from bench_common import XQUAD, alternate
 
 
@@ -22,7 +21,8 @@ def questions_by_windows(encoder: str, one: int, multi: int) -> tuple[list[dict]
     single: list[dict] = []
     several: list[dict] = []
     for question in read_squad_questions(os.path.join(XQUAD, "xquad.en.json")):
-        windows = len(list(reader.make_instances(question.qid, question.question, question.context)))
+        instances = reader.make_instances(question.qid, question.question, question.context)
+        windows = len(list(instances))
         item = {"id": question.qid, "question": question.question, "context": question.context}
         if windows == 1 and len(single) < one:
             single.append(item)

@@ -5,7 +5,6 @@ real file (same tokenizer, 384/128/64), alternating runs (timing as in
 through `xltt_cached` (JSON + safetensors cache of the tokenised instances).
 """
 
-import functools
 import itertools
 import os
 import shutil
@@ -57,9 +56,7 @@ def run(model: str, limit: int | None, runs: int, cache_runs: int) -> dict[str, 
         "baseline_instances_per_s": round(b_instances / timing.baseline_median, 1),
     }
     # instances/s ratio, paired run by run
-    paired = [
-        (x_instances / x) / (b_instances / b) for x, b in zip(timing.xltt, timing.baseline)
-    ]
+    paired = [(x_instances / x) / (b_instances / b) for x, b in zip(timing.xltt, timing.baseline)]
     result["reader_ratio"] = round(sorted(paired)[len(paired) // 2], 3)
     result["cache"] = cached_speedup(xltt, path, cache_runs)
     result["cached_reader_speedup"] = result["cache"]["speedup"]
@@ -71,6 +68,7 @@ def cached_speedup(inner: Any, path: str, runs: int) -> dict[str, Any]:
     import time
 
     from bench_common import CLOCK
+
     from xltt_plugin.data.instance_cache import CachedDatasetReader
 
     directory = tempfile.mkdtemp(prefix="xltt_bench_cache_")
@@ -90,9 +88,7 @@ def cached_speedup(inner: Any, path: str, runs: int) -> dict[str, Any]:
             assert again == count
         plain = [t[0] for t in first_times]
         cached = [t[0] for t in second_times]
-        size = sum(
-            os.path.getsize(os.path.join(directory, name)) for name in os.listdir(directory)
-        )
+        size = sum(os.path.getsize(os.path.join(directory, name)) for name in os.listdir(directory))
         speedups = sorted(a / b for a, b in zip(plain, cached))
         return {
             "instances": count,
@@ -104,6 +100,3 @@ def cached_speedup(inner: Any, path: str, runs: int) -> dict[str, Any]:
         }
     finally:
         shutil.rmtree(directory, ignore_errors=True)
-
-
-_ = functools  # reader_throughput-style helpers may be partial-applied by callers

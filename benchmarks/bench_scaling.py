@@ -15,7 +15,6 @@ import statistics
 from typing import Any
 
 import torch
-
 from bench_common import CLOCK
 
 
@@ -86,7 +85,9 @@ def _slope(xs: list[float], ys: list[float]) -> float:
     return sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / sum((a - mx) ** 2 for a in lx)
 
 
-def run(lengths: list[int], ks: list[int], repeats: int, hidden: int = 1024, layers: int = 24) -> dict:
+def run(
+    lengths: list[int], ks: list[int], repeats: int, hidden: int = 1024, layers: int = 24
+) -> dict:
     layer_time = {length: encoder_layer_step(hidden, length, repeats) for length in lengths}
     table = []
     for length in lengths:

@@ -153,7 +153,8 @@ def run(runs: int) -> dict[str, Any]:
     for path, out, lang in work:
         ours = score_files(path, out, lang, "mlqa")
         theirs = official_evaluate(path, out, lang)
-        if abs(ours["f1"] - theirs["f1"]) > 1e-9 or abs(ours["exact_match"] - theirs["exact_match"]) > 1e-9:
+        differs = any(abs(ours[key] - theirs[key]) > 1e-9 for key in ("f1", "exact_match"))
+        if differs:
             mismatches.append({"file": os.path.basename(path), "xltt": ours, "loop": theirs})
 
     def xltt_side() -> None:

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
-
 from bench_common import alternate, batch_tensors, long_parallel_instances
 
 PIVOT_FIELDS = ("question_with_context", "context_span", "cls_index", "answer_span")

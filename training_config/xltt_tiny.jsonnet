@@ -28,6 +28,8 @@ local windows = { transformer_model_name: encoder, length_limit: 96, stride: 48,
     num_epochs: 8,
     cuda_device: -1,
     grad_norm: 1.0,
+    // Keeps torch's RNG state in checkpoints: `--recover` matches an uninterrupted run.
+    callbacks: [{ type: 'torch_rng_state' }],
     validation_metric: "+f1",
     optimizer: { type: "huggingface_adamw", lr: 1e-3, weight_decay: 0.01 },
     learning_rate_scheduler: { type: "linear_with_warmup", warmup_steps: 5 },

@@ -48,6 +48,8 @@ local weights = {
     num_epochs: 2,
     cuda_device: -1,
     grad_norm: 1.0,
+    // Keeps torch's RNG state in checkpoints: `--recover` matches an uninterrupted run.
+    callbacks: [{ type: 'torch_rng_state' }],
     validation_metric: '+f1',
     optimizer: { type: 'huggingface_adamw', lr: 1e-3, weight_decay: 0.01 },
     learning_rate_scheduler: { type: 'cosine_decay', warmup_steps: 2 },

@@ -11,7 +11,7 @@ from xltt_plugin.metrics import mlqa_em_f1
 from xltt_plugin.models import xltt
 from xltt_plugin.modules import maa
 from xltt_plugin.predictors import xltt_predictor
-from xltt_plugin.training import cosine_decay, task_similarity_sampler
+from xltt_plugin.training import cosine_decay, task_similarity_sampler, torch_rng_state
 from xltt_plugin.training.config_env import set_config_defaults
 
 set_config_defaults()
@@ -24,6 +24,7 @@ __all__ = [
     "score",
     "similarity",
     "task_similarity_sampler",
+    "torch_rng_state",
     "translate",
     "xltt",
     "xltt_parallel_reader",

@@ -100,6 +100,9 @@ def test_report_averages_seeds_and_unseen_languages(tmp_path: Path) -> None:
     # EM unseen per seed: (4+0)/2=2 and (6+2)/2=4 -> 3
     assert table["a"]["avg unseen"]["em"] == pytest.approx(3.0)
     assert table["b"]["avg unseen Latin"]["f1"] == 9.0
+    # Own unseen: a (en) -> de, vi, zh per seed: (4+8+2)/3 and (6+12+4)/3; b (en, de) -> vi, zh.
+    assert table["a"]["avg own unseen"]["f1"] == pytest.approx((14 / 3 + 22 / 3) / 2)
+    assert table["b"]["avg own unseen"]["f1"] == pytest.approx(5.0)
     markdown = (out / "results.md").read_text()
     assert "| a | en | 2 | 25.0 / 12.0 (±7.1)" in markdown
     assert "16.0 / 8.0*" in markdown  # b was trained on de
@@ -119,7 +122,7 @@ def test_cli_writes_report_and_fails_clearly(
     printed = capsys.readouterr().out
     assert (
         "## squad rules" in printed
-        and "| base | en | 1 | 60.0 / 50.0* | 2.0 / 1.0 | 2.0 / 1.0 |" in printed
+        and "| base | en | 1 | 60.0 / 50.0* | 2.0 / 1.0 | 2.0 / 1.0 | 2.0 / 1.0 |" in printed
     )
     assert not list(out.glob("*.png"))
     monkeypatch.setattr(

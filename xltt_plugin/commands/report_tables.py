@@ -64,6 +64,8 @@ LATIN_SCRIPT = frozenset(
 # The paper's (and MLQA's) column order; other languages follow alphabetically.
 LANGUAGE_ORDER = ("en", "es", "de", "ar", "hi", "vi", "zh", "ja", "ko", "el", "ru", "th", "tr")
 MODES = ("mlqa", "squad")
+# Column name of the per-system average over the languages that system was not trained on.
+OWN_UNSEEN = "avg own unseen"
 _SEED_SUFFIX = re.compile(r"^(?P<system>.+?)[-_]seed(?P<seed>\d+)$")
 _METRIC_KEY = re.compile(r"^(?P<kind>em|f1)_(?P<lang>[a-z]{2,3})$")
 
@@ -204,12 +206,20 @@ def summarize(
     """
     system -> column -> `Cell`, averaged over the system's runs (seeds). Columns are the
     languages and the names of `averages` (name -> languages averaged per run, then over runs).
-    A run lacking a language is left out of that column and of the averages using it.
+    A run lacking a language is left out of that column and of the averages using it. Column
+    `OWN_UNSEEN` averages, per run, the scored languages that run was not trained on.
     """
     table: dict[str, dict[str, Cell]] = {}
     for system in systems_in_order(runs):
         mine = [run.scores.get(mode, {}) for run in runs if run.system == system]
         per_column: dict[str, list[tuple[float, float]]] = {}
+        for run in (run for run in runs if run.system == system):
+            scores = run.scores.get(mode, {})
+            own = [lang for lang in languages if lang in scores and lang not in run.train_languages]
+            if own:
+                average = _average([scores[lang] for lang in own])
+                if average is not None:
+                    per_column.setdefault(OWN_UNSEEN, []).append(average)
         for scores in mine:
             for lang in languages:
                 if lang in scores:
@@ -346,13 +356,14 @@ def build_report(
         latin = [lang for lang in unseen if lang in LATIN_SCRIPT]
         averages = {"avg unseen": unseen, "avg unseen Latin": latin}
         table = summarize(runs, mode, languages, {k: v for k, v in averages.items() if v})
-        columns = languages + [name for name, members in averages.items() if members]
+        columns = [*languages, OWN_UNSEEN] + [name for name, members in averages.items() if members]
         sections += [
             f"## {mode} rules (F1 / EM, 0-100; * = trained on)",
             "",
             "Averages over the languages no system was trained on: "
             f"unseen = {', '.join(unseen) or '-'}; "
-            f"Latin-script unseen = {', '.join(latin) or '-'}.",
+            f"Latin-script unseen = {', '.join(latin) or '-'}. `{OWN_UNSEEN}`: over the "
+            "languages each system was not trained on (so it differs between systems).",
             "",
             markdown_table(table, columns, train_languages, seeds),
             "",

@@ -425,6 +425,90 @@ def self_attended(b: torch.Tensor, mask: torch.Tensor, values: torch.Tensor) -> 
     return torch.matmul(probs, values)
 
 
+def attend_shared_pairs(
+    context: torch.Tensor,
+    mask: torch.Tensor,
+    pivot_ids: torch.Tensor,
+    slot_ids: torch.Tensor,
+    values: torch.Tensor,
+    value_ids: torch.Tensor,
+    scale: float,
+) -> torch.Tensor:
+    """
+    Eq. 10-13 for one-head MAA over many (pivot, slot) pairs of sequences, computing each
+    unordered pair's adaptive scores once: with `Z_X = A_X B_X`, `Â` for X attending to Y is
+    `Z_X Z_Y^T · scale` and for Y attending to X its transpose, so the shared block is
+    softmaxed over its columns for one direction and over its rows for the other.
+
+    # Parameters
+
+    context : `torch.Tensor`
+        `Z_X = A_X B_X` per sequence. # shape: (N, L, h)
+    mask : `torch.Tensor`
+        # shape: (N, L), bool
+    pivot_ids : `torch.Tensor`
+        # shape: (Q,), indices into the N sequences
+    slot_ids : `torch.Tensor`
+        # shape: (Q, k), indices into the N sequences
+    values : `torch.Tensor`
+        What each slot's attention weights average (`B_M`, or `B_M` projected).
+        # shape: (V, L, d)
+    value_ids : `torch.Tensor`
+        The row of `values` of each query's slot. # shape: (Q, k)
+    scale : `float`
+
+    # Returns
+
+    `torch.Tensor`
+        `softmax(Â) · values` of every query and slot (padded pivot rows NOT zeroed).
+        # shape: (Q, k, L, d)
+    """
+    queries, slots = slot_ids.shape
+    count, length, _ = context.shape
+    # shape: (Q * k,)
+    pivots = pivot_ids.unsqueeze(1).expand(queries, slots).reshape(-1)
+    keys = slot_ids.reshape(-1)
+    value_rows = value_ids.reshape(-1)
+    low, high = torch.minimum(pivots, keys), torch.maximum(pivots, keys)
+    pairs, which = torch.unique(low * count + high, return_inverse=True)
+    # Unordered pairs' raw scores. shape: (P, L, L)
+    blocks = torch.matmul(
+        context.index_select(0, pairs // count),
+        context.index_select(0, pairs % count).transpose(1, 2),
+    )
+    blocks = blocks * scale
+    # shape: (N, L): additive key masks
+    bias = torch.zeros(mask.shape, dtype=context.dtype, device=context.device).masked_fill(
+        ~mask.bool(), torch.finfo(context.dtype).min
+    )
+    # The pivot is the pair's first sequence: its rows query the second sequence's columns;
+    # otherwise the block's columns query its rows (softmax over rows, block read transposed).
+    is_forward = pivots == low
+    parts = []
+    order = []
+    for forward in (True, False):
+        index = (is_forward if forward else ~is_forward).nonzero(as_tuple=True)[0]
+        if index.numel() == 0:
+            continue
+        scores = blocks.index_select(0, which.index_select(0, index))
+        if forward:
+            keys_bias = bias.index_select(0, high.index_select(0, index)).unsqueeze(1)
+            weights = torch.softmax(scores + keys_bias, dim=-1)
+        else:
+            keys_bias = bias.index_select(0, low.index_select(0, index)).unsqueeze(2)
+            weights = torch.softmax(scores + keys_bias, dim=-2).transpose(1, 2)
+        parts.append(
+            torch.matmul(weights, values.index_select(0, value_rows.index_select(0, index)))
+        )
+        order.append(index)
+    # Back to query-slot order. shape: (Q * k, L, d)
+    positions = torch.cat(order)
+    attended = torch.cat(parts) if len(parts) > 1 else parts[0]
+    if not bool((positions == torch.arange(positions.numel(), device=positions.device)).all()):
+        attended = attended.index_select(0, torch.argsort(positions))
+    return attended.view(queries, slots, length, values.size(-1))
+
+
 class MaaMaps(NamedTuple):
     """
     Intermediate maps of one MAA forward pass (for tests and inspection). With `k'` the
@@ -732,44 +816,59 @@ class MultilingualAdaptiveAttention(torch.nn.Module, Registrable):
         # Position of each sequence in `used`. shape: (batch * n,)
         position = torch.full((batch * n,), -1, dtype=torch.long, device=encoded.device)
         position[used] = torch.arange(used.numel(), device=encoded.device)
-        dim = hidden
-        # shape: (Q, L, h)
-        query = context[position[pivot_ids], :, :dim]
         slot_count = slot_ids.size(1)
-        # All slots of a query as one key sequence. shape: (Q, k' * L, h), (Q, k' * L)
-        key_offset = 0 if self.pivot_projection is None else dim
-        keys = context[position[slot_ids], :, key_offset : key_offset + dim]
-        keys = keys.reshape(-1, slot_count * length, dim)
-        key_mask = flat_mask[slot_ids].reshape(-1, slot_count * length)
-        # Â for every slot, softmax per slot over its real positions (eq. 10-13).
-        # shape: (Q, L, k', L)
-        weights = torch.softmax(
-            masked_scores(query, keys, key_mask, scale).view(-1, length, slot_count, length),
-            dim=-1,
-        )
-        pivot_mask = flat_mask[pivot_ids].unsqueeze(-1).to(weights.dtype)
-        # C'_M per slot, zero at padded pivot rows. shape: k' x (Q, L, h)
-        attended = [
-            torch.matmul(weights[:, :, slot], flat[slot_ids[:, slot]]) * pivot_mask
-            for slot in range(slot_count)
-        ]
-        weight_c = self.fusion.weight
+        # shape: (Q, L, 1)
+        pivot_mask = flat_mask[pivot_ids].unsqueeze(-1).to(encoded.dtype)
+        # Eq. 16's C = [C'_1; ...; C'_k] W_C^T + b_C = Σ_j softmax(Â_j) (B_σj W_j^T) + b_C,
+        # W_j the j-th (h x h) block of W_C: project each (sequence, slot position) used
+        # once, rather than every query's concatenated C'. shape: (k', h, h)
+        weight_blocks = self.fusion.weight.view(hidden, k, hidden).transpose(0, 1)
         if slot_count == 1 and k > 1:
-            # [C'; ...; C'] W_C^T = C' (sum of W_C's k blocks)^T
-            weight_c = weight_c.view(hidden, k, hidden).sum(dim=1)
-        # shape: (Q, L, k' * h)
-        c_prime = attended[0] if slot_count == 1 else torch.cat(attended, dim=-1)
-        return fuse(
-            flat[pivot_ids],
-            c_prime,
-            weight_c,
-            self.fusion.bias,
+            # Every slot is the pivot itself: [C'; ...; C'] W_C^T = C' (Σ_j W_j)^T.
+            weight_blocks = weight_blocks.sum(dim=0, keepdim=True)
+        slot_position = torch.arange(slot_count, device=encoded.device).expand_as(slot_ids)
+        combos, value_ids = torch.unique(slot_ids * slot_count + slot_position, return_inverse=True)
+        # shape: (V, L, h)
+        values = torch.matmul(
+            flat[combos // slot_count], weight_blocks[combos % slot_count].transpose(1, 2)
+        )
+        if self.pivot_projection is None or self.parallel_projection is None:
+            # One head: Â for (X attends to Y) is the transpose of Â for (Y attends to X).
+            aligned = context if used.numel() == batch * n else context[position]
+            # shape: (Q, k', L, h)
+            per_slot = attend_shared_pairs(
+                aligned, flat_mask, pivot_ids, slot_ids, values, value_ids, scale
+            )
+            c = per_slot.sum(dim=1) if slot_count > 1 else per_slot[:, 0]
+        else:
+            # shape: (Q, L, h)
+            query = context[position[pivot_ids], :, :hidden]
+            # All slots of a query as one key sequence. shape: (Q, k' * L, h), (Q, k' * L)
+            keys = context[position[slot_ids], :, hidden:]
+            keys = keys.reshape(-1, slot_count * length, hidden)
+            key_mask = flat_mask[slot_ids].reshape(-1, slot_count * length)
+            # Â for every slot, softmax per slot over its real positions (eq. 10-13).
+            # shape: (Q, L, k', L)
+            weights = torch.softmax(
+                masked_scores(query, keys, key_mask, scale).view(-1, length, slot_count, length),
+                dim=-1,
+            )
+            # shape: (Q, L, h)
+            c = torch.matmul(weights[:, :, 0], values[value_ids[:, 0]])
+            for slot in range(1, slot_count):
+                c = c + torch.matmul(weights[:, :, slot], values[value_ids[:, slot]])
+        # C'_M is zero at padded pivot rows, so C is b_C there (eq. 16-17 as in `fuse`).
+        c = F.dropout(c * pivot_mask + self.fusion.bias, p=self.dropout, training=self.training)
+        b_s = flat[pivot_ids]
+        normed = F.layer_norm(
+            b_s + c,
+            (hidden,),
             self.layer_norm.weight,
             self.layer_norm.bias,
             self.layer_norm.eps,
-            self.dropout,
-            self.training,
         )
+        # shape: (Q, L, 2 * h)
+        return torch.cat([b_s, normed], dim=-1)
 
     def _check_shapes(self, pivot: torch.Tensor, parallels: torch.Tensor | None) -> None:
         batch, _, hidden = pivot.shape
