@@ -85,6 +85,12 @@ CASES: dict[str, tuple[bytes, Any, Any]] = {
         OK,  # the scorer reads ids and answers only
     ),
     "empty_question": (as_bytes(document(qa(question=""))), OK, OK),
+    # Found by hypothesis: the answer ends in a control character no token covers.
+    "answer_ends_in_a_control_character": (
+        as_bytes(with_answer("the the0\x1b", 0, context="the the0\x1b")),
+        OK,
+        OK,
+    ),
     "non_string_context": (
         as_bytes(document(qa(), context=["Apollo"])),
         ["paragraph 0", "'context' must be a string"],
