@@ -6,7 +6,7 @@ something (readers, modules, models, metrics, predictors, samplers, subcommands)
 """
 
 from xltt_plugin.commands import check_data, score, similarity, translate
-from xltt_plugin.data import xltt_parallel_reader, xltt_squad_reader
+from xltt_plugin.data import instance_cache, xltt_parallel_reader, xltt_squad_reader
 from xltt_plugin.metrics import mlqa_em_f1
 from xltt_plugin.models import xltt
 from xltt_plugin.modules import maa
@@ -19,6 +19,7 @@ set_config_defaults()
 __all__ = [
     "check_data",
     "cosine_decay",
+    "instance_cache",
     "maa",
     "mlqa_em_f1",
     "score",

@@ -35,6 +35,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 HERE = os.path.join(REPO, "benchmarks", "quality")
 ALLENNLP = os.path.join(REPO, ".venv", "bin", "allennlp")
 PYTHON = os.path.join(REPO, ".venv", "bin", "python")
+REPORT_MAIN = (
+    "import xltt_plugin.commands.report; from allennlp.commands import main; main(prog='allennlp')"
+)
 SYSTEMS = {
     "a": ("a_baseline_en", ["en"]),
     "b": ("b_translate_train", ["en", "de", "es"]),
@@ -120,6 +123,8 @@ def run_system(key: str, seed: int, args: argparse.Namespace, base_env: dict[str
         "max_query_length": 64,
     }
     overrides = json.dumps({"validation_dataset_reader": reader})
+    with open(info_path, "w", encoding="utf-8") as handle:  # partial reports can use it
+        json.dump(info, handle, indent=1)
     os.makedirs(os.path.join(run_dir, "predictions"), exist_ok=True)
     os.makedirs(os.path.join(run_dir, "scores"), exist_ok=True)
     start = time.time()
@@ -165,7 +170,8 @@ def run_system(key: str, seed: int, args: argparse.Namespace, base_env: dict[str
             json_line = [line for line in result.stdout.splitlines() if line.startswith("{")][-1]
             with open(score_path, "w", encoding="utf-8") as handle:
                 handle.write(json_line + "\n")
-    info["eval_seconds"] = round(time.time() - start, 1) + info.get("eval_seconds", 0.0) * 0
+    # Evaluation time of this invocation (a resumed evaluation counts only its own part).
+    info["eval_seconds"] = round(time.time() - start, 1)
     with open(info_path, "w", encoding="utf-8") as handle:
         json.dump(info, handle, indent=1)
     _log(f"done {name} seed {seed}")
@@ -215,8 +221,12 @@ def main() -> None:
         list(pool.map(lambda job: run_system(job[0], job[1], args, base_env), jobs))
     report = os.path.join(args.out, "report")
     subprocess.run(
+        # Same as `allennlp xltt-report ...`, importing the command's module first so that it
+        # also works before xltt_plugin/__init__.py imports it.
         [
-            ALLENNLP,
+            PYTHON,
+            "-c",
+            REPORT_MAIN,
             "xltt-report",
             *sorted(glob.glob(os.path.join(args.out, "runs", "*-seed*"))),
             "--out",

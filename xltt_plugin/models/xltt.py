@@ -127,25 +127,6 @@ class XlttModel(Model):
         (initializer or InitializerApplicator())(self)
 
     # ------------------------------------------------------------------ encoding
-    def _encode(
-        self,
-        pivot: TextFieldTensors,
-        parallel: TextFieldTensors | None,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-        """
-        Encode the pivot windows and (if given) their parallel windows in one encoder call.
-
-        # Returns
-
-        `(b_s, mask_s, b_p, mask_p)`: shapes (batch, L, h), (batch, L),
-        (batch, k, L', h), (batch, k, L'); the last two `None` without parallels.
-        """
-        encoded, mask, seq_len, par_len = self._encode_stacked(pivot, parallel)
-        b_s, mask_s = encoded[:, 0, :seq_len], mask[:, 0, :seq_len]
-        if parallel is None:
-            return b_s, mask_s, None, None
-        return b_s, mask_s, encoded[:, 1:, :par_len], mask[:, 1:, :par_len]
-
     def _encode_stacked(
         self,
         pivot: TextFieldTensors,
