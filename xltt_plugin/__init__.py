@@ -5,7 +5,7 @@ AllenNLP imports plugins non-recursively, so this module imports every module th
 something (readers, modules, models, metrics, predictors, samplers, subcommands).
 """
 
-from xltt_plugin.commands import check_data, score, similarity, translate
+from xltt_plugin.commands import check_data, report, score, similarity, translate
 from xltt_plugin.data import instance_cache, xltt_parallel_reader, xltt_squad_reader
 from xltt_plugin.metrics import mlqa_em_f1
 from xltt_plugin.models import xltt
@@ -22,6 +22,7 @@ __all__ = [
     "instance_cache",
     "maa",
     "mlqa_em_f1",
+    "report",
     "score",
     "similarity",
     "task_similarity_sampler",
