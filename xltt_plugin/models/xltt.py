@@ -22,7 +22,7 @@ from xltt_plugin.models.span_decoding import (
     top_span_pairs,
     window_candidates,
 )
-from xltt_plugin.modules.maa import MultilingualAdaptiveAttention
+from xltt_plugin.modules.maa import MultilingualAdaptiveAttention, pad_to
 from xltt_plugin.training.task_weights import TaskWeights
 
 logger = logging.getLogger(__name__)
@@ -155,15 +155,17 @@ class XlttModel(Model):
         type_p = par.get("type_ids")
         batch_size, k, par_len = ids_p.shape
         length = max(seq_len, par_len)
-        ids = torch.cat([_pad_to(ids_s, length).unsqueeze(1), _pad_to(ids_p, length)], dim=1).view(
-            batch_size * (k + 1), length
-        )
+        ids = torch.cat(
+            [pad_to(ids_s, length, -1).unsqueeze(1), pad_to(ids_p, length, -1)], dim=1
+        ).view(batch_size * (k + 1), length)
         # shape: (batch_size, k + 1, length)
-        mask = torch.cat([_pad_to(mask_s, length).unsqueeze(1), _pad_to(mask_p, length)], dim=1)
+        mask = torch.cat(
+            [pad_to(mask_s, length, -1).unsqueeze(1), pad_to(mask_p, length, -1)], dim=1
+        )
         types = None
         if type_s is not None and type_p is not None:
             types = torch.cat(
-                [_pad_to(type_s, length).unsqueeze(1), _pad_to(type_p, length)], dim=1
+                [pad_to(type_s, length, -1).unsqueeze(1), pad_to(type_p, length, -1)], dim=1
             ).view(batch_size * (k + 1), length)
         # shape: (batch_size * (k + 1), length, hidden)
         encoded = self._embedder(ids, mask.view(batch_size * (k + 1), length), type_ids=types)
@@ -527,15 +529,6 @@ def transposition_weight(h_s: torch.Tensor, h_r: torch.Tensor) -> torch.Tensor:
     """
     with torch.no_grad():
         return torch.cosine_similarity(h_s, h_r, dim=-1).clamp(min=0)
-
-
-def _pad_to(tensor: torch.Tensor, length: int) -> torch.Tensor:
-    """Right-pad the last (sequence) dimension of ids/masks, or dim -2 of encodings, to `length`."""
-    if tensor.dtype.is_floating_point and tensor.dim() >= 3:
-        pad = length - tensor.size(-2)
-        return tensor if pad == 0 else torch.nn.functional.pad(tensor, (0, 0, 0, pad))
-    pad = length - tensor.size(-1)
-    return tensor if pad == 0 else torch.nn.functional.pad(tensor, (0, pad))
 
 
 def _span_mean(encoded: torch.Tensor, span: torch.Tensor) -> torch.Tensor:

@@ -304,7 +304,8 @@ def fuse(
     return torch.cat([b_s, normed], dim=-1)
 
 
-def _pad_to(x: torch.Tensor, length: int, dim: int) -> torch.Tensor:
+def pad_to(x: torch.Tensor, length: int, dim: int) -> torch.Tensor:
+    """Right-pad dimension `dim` of `x` with zeros to `length` (no copy when already there)."""
     extra = length - x.size(dim)
     if extra == 0:
         return x
@@ -348,13 +349,13 @@ def substitute_self_transposition(
     # shape: (batch, k)
     real = slot_mask.bool() & parallel_mask.bool().any(dim=-1)
     # shape: (batch, 1, L, h)
-    self_b = _pad_to(pivot, length, 1).unsqueeze(1)
+    self_b = pad_to(pivot, length, 1).unsqueeze(1)
     # shape: (batch, 1, L)
-    self_mask = _pad_to(pivot_mask.bool(), length, 1).unsqueeze(1)
+    self_mask = pad_to(pivot_mask.bool(), length, 1).unsqueeze(1)
     # shape: (batch, k, L, h)
-    b_m = torch.where(real[:, :, None, None], _pad_to(parallels, length, 2), self_b)
+    b_m = torch.where(real[:, :, None, None], pad_to(parallels, length, 2), self_b)
     # shape: (batch, k, L)
-    mask_m = torch.where(real[:, :, None], _pad_to(parallel_mask.bool(), length, 2), self_mask)
+    mask_m = torch.where(real[:, :, None], pad_to(parallel_mask.bool(), length, 2), self_mask)
     return b_m, mask_m
 
 
@@ -729,12 +730,12 @@ class MultilingualAdaptiveAttention(torch.nn.Module, Registrable):
                 parallel_mask = parallels.new_ones(parallels.shape[:3], dtype=torch.bool)
             # shape: (batch, 1 + k, L, h), (batch, 1 + k, L)
             encoded = torch.cat(
-                [_pad_to(pivot, length, 1).unsqueeze(1), _pad_to(parallels, length, 2)], dim=1
+                [pad_to(pivot, length, 1).unsqueeze(1), pad_to(parallels, length, 2)], dim=1
             )
             mask = torch.cat(
                 [
-                    _pad_to(pivot_mask, length, 1).unsqueeze(1),
-                    _pad_to(parallel_mask.bool(), length, 2),
+                    pad_to(pivot_mask, length, 1).unsqueeze(1),
+                    pad_to(parallel_mask.bool(), length, 2),
                 ],
                 dim=1,
             )
