@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
 
+from xltt_plugin.commands.errors import fail
 from xltt_plugin.data.squad_reading import (
     SquadFormatError,
     SquadQuestion,
@@ -71,8 +72,7 @@ class XlttCheckData(Subcommand):
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    print(f"{COMMAND}: error: {message}", file=sys.stderr)
-    raise SystemExit(code)
+    fail(COMMAND, message, code)
 
 
 def _one_line(error: BaseException) -> str:

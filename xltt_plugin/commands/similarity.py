@@ -11,6 +11,7 @@ from typing import NoReturn
 
 from allennlp.commands.subcommand import Subcommand
 
+from xltt_plugin.commands.errors import fail
 from xltt_plugin.training.task_similarity import (
     QuestionFileError,
     build_vectorizer,
@@ -76,8 +77,7 @@ class XlttSimilarity(Subcommand):
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    print(f"{COMMAND}: error: {message}", file=sys.stderr)
-    raise SystemExit(code)
+    fail(COMMAND, message, code)
 
 
 def parse_sources(specs: list[str]) -> dict[str, str]:
