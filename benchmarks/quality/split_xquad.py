@@ -3,6 +3,7 @@ Split XQuAD by article for the real-data quality benchmark (issue 9).
 
     .venv/bin/python benchmarks/quality/split_xquad.py \
         [--xquad ../shared/data/xquad] [--out benchmarks/out/quality/data] [--train-articles 36]
+        [--dev-articles 0]
 
 For every `xquad.LANG.json` in `--xquad`, writes `OUT/train/xquad.LANG.json` (the first
 `--train-articles` articles, in file order) and `OUT/test/xquad.LANG.json` (the rest), so that
@@ -10,6 +11,10 @@ no passage is in both. XQuAD has the same articles, paragraphs and question ids 
 language, which the script checks. It also writes `OUT/train/xquad_mix.en-de-es.json`: the
 English, German and Spanish training articles in one file for the translate-train baseline,
 question ids suffixed with `-LANG` so that they stay unique. Deterministic; prints a JSON summary.
+
+`--dev-articles N` (N > 0) makes a development split for choosing settings without touching the
+test articles: the last N of the `--train-articles` articles become `OUT/test/` and the ones
+before them `OUT/train/`; the real test articles are not written at all.
 """
 
 import argparse
@@ -39,11 +44,22 @@ def _write(path: str, data: dict[str, Any]) -> None:
     os.replace(path + ".tmp", path)
 
 
-def split(xquad_dir: str, out_dir: str, train_articles: int, mix: list[str]) -> dict[str, Any]:
+def split(
+    xquad_dir: str, out_dir: str, train_articles: int, mix: list[str], dev_articles: int = 0
+) -> dict[str, Any]:
     paths = sorted(glob.glob(os.path.join(xquad_dir, "xquad.*.json")))
     if not paths:
         sys.exit(f"no xquad.LANG.json files in {xquad_dir} (expected ../shared/data/xquad)")
-    summary: dict[str, Any] = {"train_articles": train_articles, "languages": {}}
+    if not 0 <= dev_articles < train_articles:
+        sys.exit(f"--dev-articles must lie in 0..{train_articles - 1}")
+    # Development split: train on the first articles, evaluate on the last training articles.
+    train_end = train_articles - dev_articles
+    eval_end = train_articles if dev_articles else None
+    summary: dict[str, Any] = {
+        "train_articles": train_end,
+        "eval_articles": "dev" if dev_articles else "test",
+        "languages": {},
+    }
     reference: list[list[str]] | None = None
     train_data: dict[str, list[dict[str, Any]]] = {}
     for path in paths:
@@ -61,10 +77,10 @@ def split(xquad_dir: str, out_dir: str, train_articles: int, mix: list[str]) -> 
             sys.exit(f"{path}: articles/question ids differ from the other XQuAD languages")
         if not 0 < train_articles < len(articles):
             sys.exit(f"{path}: --train-articles must lie in 1..{len(articles) - 1}")
-        train_data[lang] = articles[:train_articles]
+        train_data[lang] = articles[:train_end]
         for part, chunk in (
-            ("train", articles[:train_articles]),
-            ("test", articles[train_articles:]),
+            ("train", articles[:train_end]),
+            ("test", articles[train_end:eval_end]),
         ):
             os.makedirs(os.path.join(out_dir, part), exist_ok=True)
             _write(
@@ -72,8 +88,8 @@ def split(xquad_dir: str, out_dir: str, train_articles: int, mix: list[str]) -> 
                 {"version": dataset.get("version", "1.1"), "data": chunk},
             )
         summary["languages"][lang] = {
-            "train_questions": sum(len(x) for x in ids[:train_articles]),
-            "test_questions": sum(len(x) for x in ids[train_articles:]),
+            "train_questions": sum(len(x) for x in ids[:train_end]),
+            "eval_questions": sum(len(x) for x in ids[train_end:eval_end]),
         }
     missing = [lang for lang in mix if lang not in train_data]
     if missing:
@@ -102,10 +118,15 @@ def main() -> None:
     parser.add_argument("--xquad", default=os.path.join(REPO, "..", "shared", "data", "xquad"))
     parser.add_argument("--out", default=os.path.join(REPO, "benchmarks", "out", "quality", "data"))
     parser.add_argument("--train-articles", type=int, default=36)
+    parser.add_argument("--dev-articles", type=int, default=0)
     parser.add_argument("--mix", default="en,de,es", help="languages of the translate-train file")
     args = parser.parse_args()
     summary = split(
-        os.path.normpath(args.xquad), args.out, args.train_articles, args.mix.split(",")
+        os.path.normpath(args.xquad),
+        args.out,
+        args.train_articles,
+        args.mix.split(","),
+        args.dev_articles,
     )
     print(json.dumps(summary))
 
