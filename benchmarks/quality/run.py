@@ -4,7 +4,7 @@ Real-data quality benchmark (issue 9): XLTT against two baselines with a real pr
 split by article). Not part of `make test`.
 
     .venv/bin/python benchmarks/quality/run.py [--seeds 13 ...] [--systems a b c] [--jobs 3]
-        [--epochs 2] [--steps-per-epoch 30] [--lr 1e-4] [--length 256] [--stride 128]
+        [--epochs 4] [--steps-per-epoch 60] [--lr 1e-4] [--length 256] [--stride 128]
         [--eval-stride 64] [--out benchmarks/out/quality] [--dev-articles 6]
         [--tag NAME --train-overrides JSON]
 
@@ -194,8 +194,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[13])
     parser.add_argument("--systems", nargs="+", default=["a", "b", "c"], choices=sorted(SYSTEMS))
     parser.add_argument("--jobs", type=int, default=3, help="runs trained at the same time")
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--steps-per-epoch", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--steps-per-epoch", type=int, default=60)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--length", type=int, default=256)
     parser.add_argument("--stride", type=int, default=128)

@@ -1,5 +1,6 @@
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any, Optional
 
@@ -128,8 +129,10 @@ def test_cli_writes_report_and_fails_clearly(
     monkeypatch.setattr(
         "sys.argv", ["allennlp", "xltt-report", str(tmp_path / "missing"), "--out", str(out)]
     )
-    with pytest.raises(SystemExit, match=r"xltt-report: error: .*missing is not a folder"):
+    with pytest.raises(SystemExit) as info:
         main()
+    assert info.value.code == 1
+    assert re.search(r"^xltt-report: error: .*missing is not a folder$", capsys.readouterr().err)
 
 
 def test_chart_without_matplotlib_fails_with_a_message(

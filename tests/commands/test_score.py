@@ -1,3 +1,4 @@
+import io
 import json
 import os
 import subprocess
@@ -48,11 +49,14 @@ def run_cli_with_stderr(
 
 def cli_error(monkeypatch: pytest.MonkeyPatch, *argv: str) -> str:
     monkeypatch.setattr(sys, "argv", ["allennlp", "xltt-score", *argv])
+    stderr = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stderr)
     with pytest.raises(SystemExit) as info:
         main(prog="allennlp")
-    message = info.value.code
-    assert isinstance(message, str), message  # sys.exit(message): status 1, one line
-    assert "\n" not in message
+    assert info.value.code == 1
+    output = stderr.getvalue()
+    assert "Traceback" not in output and output.endswith("\n")
+    message = output.splitlines()[-1]  # after any warnings, one line
     assert message.startswith("xltt-score: error: ")
     return message
 

@@ -1,3 +1,4 @@
+import io
 import json
 import sys
 from collections import Counter
@@ -457,9 +458,12 @@ def test_errors_name_the_file_and_question(tmp_path: Path, monkeypatch: pytest.M
             str(tmp_path / "o.json"),
         ],
     )
+    stderr = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stderr)
     with pytest.raises(SystemExit) as info:
         main(prog="allennlp")
-    assert str(info.value.code).startswith("xltt-translate: error: --translator 'no-such-config'")
+    assert info.value.code == 1
+    assert stderr.getvalue().startswith("xltt-translate: error: --translator 'no-such-config'")
     monkeypatch.setattr(
         sys,
         "argv",
@@ -475,9 +479,12 @@ def test_errors_name_the_file_and_question(tmp_path: Path, monkeypatch: pytest.M
             str(tmp_path / "o.json"),
         ],
     )
+    stderr = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stderr)
     with pytest.raises(SystemExit) as info:
         main(prog="allennlp")
-    assert "cannot build the translator" in str(info.value.code)
+    assert info.value.code == 1
+    assert "cannot build the translator" in stderr.getvalue()
 
 
 def test_translator_config_file(tmp_path: Path) -> None:

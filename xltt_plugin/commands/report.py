@@ -16,10 +16,10 @@ over the languages no system was trained on, all and Latin-script only, and a wa
 """
 
 import argparse
-import sys
 
 from allennlp.commands.subcommand import Subcommand
 
+from xltt_plugin.commands.errors import fail
 from xltt_plugin.commands.report_tables import ReportError, build_report, load_run
 
 
@@ -61,5 +61,5 @@ def report_from_args(args: argparse.Namespace) -> None:
         runs = [load_run(run_dir, seen) for run_dir in args.run_dirs]
         summary = build_report(runs, args.out, args.title, chart=not args.no_chart)
     except ReportError as error:
-        sys.exit(f"xltt-report: error: {error}")
+        fail("xltt-report", str(error), 1)
     print(summary["markdown"])

@@ -22,6 +22,7 @@ from typing import Any
 
 from allennlp.commands.subcommand import Subcommand
 
+from xltt_plugin.commands.errors import fail
 from xltt_plugin.data.languages import infer_language
 from xltt_plugin.metrics.normalization import (
     MODES,
@@ -269,7 +270,7 @@ def score_from_args(args: argparse.Namespace) -> None:
     try:
         result = score_files(args.dataset_file, args.prediction_file, args.lang, args.mode)
     except ScoreError as error:
-        sys.exit(f"xltt-score: error: {error}")
+        fail("xltt-score", str(error), 1)
     if result["unanswered"]:
         print(
             f"xltt-score: {result['unanswered']} of {result['questions']} questions have no "

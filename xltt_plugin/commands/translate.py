@@ -61,6 +61,7 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.common.file_utils import cached_path, open_compressed
 from allennlp.common.tqdm import Tqdm
 
+from xltt_plugin.commands.errors import fail
 from xltt_plugin.data.squad_reading import (
     SquadFormatError,
     SquadQuestion,
@@ -550,7 +551,7 @@ def translate_from_args(args: argparse.Namespace) -> None:
             progress=not args.silent,
         )
     except TranslateError as error:
-        sys.exit(f"xltt-translate: error: {error}")
+        fail("xltt-translate", str(error), 1)
     except KeyboardInterrupt:
         sys.exit(
             f"xltt-translate: interrupted; finished batches are kept in {cache_path}: re-run "
