@@ -68,9 +68,12 @@ def main() -> None:
             batch = Batch(instances[start : start + args.batch_size])
             batch.index_instances(model.vocab)
             tensors = batch.as_tensor_dict()
-            b_s, mask_s, b_p, mask_p = model._encode(
+            # shape: (batch, 1 + k, L, h), (batch, 1 + k, L)
+            encoded, masks, seq_len, par_len = model._encode_stacked(
                 tensors["question_with_context"], tensors["parallel_question_with_context"]
             )
+            b_s, mask_s = encoded[:, 0, :seq_len], masks[:, 0, :seq_len]
+            b_p, mask_p = encoded[:, 1:, :par_len], masks[:, 1:, :par_len]
             slots = tensors["parallel_mask"].bool()
             maps_real = maa.attention_maps(b_s, mask_s, b_p, mask_p, slots)
             maps_self = maa.attention_maps(b_s, mask_s, None, None, None)
