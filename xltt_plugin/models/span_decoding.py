@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 import torch
 
+# Fill value of masked-out logits. Far below any real logit but, unlike `torch.finfo(...).min`,
+# finite after additions; it does not fit float16 (max 65504), so masking always happens on a
+# float32 copy (`masked_logits`): the loss and decoding are computed in float32 under autocast.
 NEG_INF = -1e9
 
 
@@ -33,6 +36,27 @@ class SpanCandidate:
             "char_end": self.char_end,
             "window_index": self.window_index,
         }
+
+
+def masked_logits(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """
+    `logits` as float32 with `NEG_INF` where `mask` is False: safe for float16 and bfloat16
+    input (mixed precision), and keeps the gradient of the unmasked positions.
+
+    # Parameters
+
+    logits : `torch.Tensor`
+        shape: (batch_size, seq_len), any floating dtype.
+    mask : `torch.BoolTensor`
+        shape: (batch_size, seq_len)
+
+    # Returns
+
+    `torch.FloatTensor`
+        shape: (batch_size, seq_len), dtype float32 (float64 input stays float64).
+    """
+    dtype = torch.float64 if logits.dtype == torch.float64 else torch.float32
+    return logits.to(dtype).masked_fill(~mask, NEG_INF)
 
 
 def span_mask(context_span: torch.Tensor, seq_len: int) -> torch.Tensor:
@@ -80,11 +104,11 @@ def best_bounded_spans(
     # Returns
 
     `(starts, ends, scores)`, each shape (batch_size,). A row with no allowed position gets
-    (-1, -1) and score `NEG_INF`.
+    (-1, -1) and score `NEG_INF`. Scores are float32 (float64 for float64 input).
     """
     batch_size, seq_len = start_logits.shape
-    start = start_logits.detach().masked_fill(~mask, NEG_INF)
-    end = end_logits.detach().masked_fill(~mask, NEG_INF)
+    start = masked_logits(start_logits.detach(), mask)
+    end = masked_logits(end_logits.detach(), mask)
     best_scores = torch.full((batch_size,), 2 * NEG_INF, dtype=start.dtype, device=start.device)
     best_starts = torch.full((batch_size,), -1, dtype=torch.long, device=start.device)
     best_ends = torch.full((batch_size,), -1, dtype=torch.long, device=start.device)
@@ -121,8 +145,8 @@ def top_span_pairs(
     """
     batch_size, seq_len = start_logits.shape
     k = min(n_best, seq_len)
-    start = start_logits.detach().float().masked_fill(~mask, NEG_INF)
-    end = end_logits.detach().float().masked_fill(~mask, NEG_INF)
+    start = masked_logits(start_logits.detach(), mask).float()
+    end = masked_logits(end_logits.detach(), mask).float()
     # shape: (batch_size, k)
     top_start_scores, top_starts = start.topk(k, dim=1)
     top_end_scores, top_ends = end.topk(k, dim=1)

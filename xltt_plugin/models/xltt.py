@@ -17,6 +17,7 @@ from xltt_plugin.metrics.mlqa_em_f1 import MlqaEmAndF1
 from xltt_plugin.models.span_decoding import (
     NEG_INF,
     SpanCandidate,
+    masked_logits,
     merge_windows,
     span_mask,
     top_span_pairs,
@@ -316,11 +317,14 @@ class XlttModel(Model):
         cls_index: torch.Tensor,
         gold: torch.Tensor,
     ) -> torch.Tensor:
-        """Mean of start and end cross-entropy per instance over context + CLS. shape: (batch,)"""
+        """
+        Mean of start and end cross-entropy per instance over context + CLS, in float32 (also
+        under float16/bfloat16 autocast). shape: (batch,)
+        """
         allowed = context_mask.clone()
         allowed[torch.arange(allowed.size(0), device=allowed.device), cls_index] = True
-        start = start_logits.masked_fill(~allowed, NEG_INF)
-        end = end_logits.masked_fill(~allowed, NEG_INF)
+        start = masked_logits(start_logits, allowed)
+        end = masked_logits(end_logits, allowed)
         start_loss = cross_entropy(start, gold[:, 0].long(), reduction="none")
         end_loss = cross_entropy(end, gold[:, 1].long(), reduction="none")
         return (start_loss + end_loss) / 2
