@@ -74,7 +74,9 @@ class XlttModel(Model):
         Per-data-set loss weights (eq. 22), looked up by each instance's `task` (from AllenNLP's
         `multitask` reader) or its `metadata["dataset"]`. Without it every weight is 1.
     transformer_kwargs : `Dict[str, Any]`, optional
-        Extra arguments for `PretrainedTransformerEmbedder` (e.g. `gradient_checkpointing`).
+        Extra arguments for `PretrainedTransformerEmbedder`; `gradient_checkpointing: true`
+        recomputes the encoder's layer activations in the backward pass (less memory, about a
+        third more encoder time), through transformers' `gradient_checkpointing_enable`.
     initializer : `InitializerApplicator`, optional
     """
 
@@ -98,9 +100,15 @@ class XlttModel(Model):
             raise ConfigurationError(
                 f"self_transposition_prob must lie in [0, 1], got {self_transposition_prob}"
             )
-        self._embedder = PretrainedTransformerEmbedder(
-            transformer_model_name, **(transformer_kwargs or {})
-        )
+        embedder_kwargs = dict(transformer_kwargs or {})
+        checkpointing = bool(embedder_kwargs.pop("gradient_checkpointing", False))
+        self._embedder = PretrainedTransformerEmbedder(transformer_model_name, **embedder_kwargs)
+        if checkpointing:
+            # AllenNLP's own `gradient_checkpointing` only sets a config flag that transformers
+            # 4.x reads at construction, i.e. too late. Non-reentrant: works under DDP.
+            self._embedder.transformer_model.gradient_checkpointing_enable(
+                gradient_checkpointing_kwargs={"use_reentrant": False}
+            )
         # The encoder's pooler (XLM-R, BERT) never reaches the loss: freeze it, so that
         # DistributedDataParallel finds no parameter without a gradient (it fails otherwise).
         pooler = getattr(self._embedder.transformer_model, "pooler", None)
