@@ -64,6 +64,21 @@
     validation_data_loader: { batch_size: 32, shuffle: false },
   },
 
+  // GPU memory knobs (README "GPU memory"), applied to a whole experiment by the paper configs:
+  // XLTT_AMP=1: AllenNLP's use_amp (float16 autocast + gradient scaling; needs a GPU);
+  // XLTT_GRAD_CKPT=1: recompute the encoder's layers in backward (transformer_kwargs);
+  // XLTT_GRAD_ACCUM=n: n micro-batches of batch_size / n per optimizer step (same effective batch).
+  memory(config):: (
+    local accum = std.parseInt($.env('XLTT_GRAD_ACCUM', '1'));
+    local batch = config.data_loader.scheduler.batch_size;
+    assert accum >= 1 && batch % accum == 0 : 'XLTT_GRAD_ACCUM=%d must divide the batch size %d' % [accum, batch];
+    config {
+      data_loader+: { scheduler+: { batch_size: std.floor(batch / accum) } },
+      model+: if $.env('XLTT_GRAD_CKPT', '0') == '1' then { transformer_kwargs+: { gradient_checkpointing: true } } else {},
+      trainer+: { use_amp: $.env('XLTT_AMP', '0') == '1', num_gradient_accumulation_steps: accum },
+    }
+  ),
+
   // §5.1: AdamW, lr 4e-5, cosine decay, weight decay; English dev F1 selects the model.
   trainer(num_epochs=3, lr=4e-5):: {
     num_epochs: num_epochs,

@@ -3,4 +3,4 @@
 // auxiliary transposition loss, AdamW 4e-5 with cosine decay, English dev F1 for selection.
 // Paths: see xltt_common.libsonnet (XLTT_DATA; XLTT_ENCODER overrides the encoder).
 local common = import 'xltt_common.libsonnet';
-common.xltt(common.env('XLTT_ENCODER', 'xlm-roberta-large'))
+common.memory(common.xltt(common.env('XLTT_ENCODER', 'xlm-roberta-large')))

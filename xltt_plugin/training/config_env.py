@@ -11,6 +11,10 @@ CONFIG_DEFAULTS = {
     "XLTT_ENCODER": "",
     # "" = the config's default device (GPU 0 for the paper configs); "-1" for CPU.
     "XLTT_CUDA_DEVICE": "",
+    # GPU memory knobs of the paper configs (README "GPU memory"); "" = off / 1.
+    "XLTT_AMP": "",  # "1": AllenNLP's use_amp (float16 autocast, gradient scaling)
+    "XLTT_GRAD_CKPT": "",  # "1": gradient checkpointing of the encoder
+    "XLTT_GRAD_ACCUM": "",  # n: n micro-batches of batch_size / n per optimizer step
 }
 
 
