@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` and `make test`. Both set up .venv first if needed.
-.PHONY: venv demo test lint fixtures bench bench-setup
+.PHONY: venv demo test lint fixtures bench bench-setup gpu-wheels gpu-check
 
 venv:
 	@bash scripts/setup_env.sh
@@ -27,3 +27,12 @@ bench-setup: venv
 
 bench: bench-setup
 	.venv/bin/python benchmarks/run.py --quick
+
+# GPU machine without a package registry (README "GPU"): `make gpu-wheels` here (PyPI) fills the
+# ignored .gpu-wheels/ (< 56 MiB, travels with the tree); `make gpu-check` there installs them in
+# a venv over the image's torch and runs scripts/gpu_check.py (GPU_CHECK_ARGS="--cpu" on CPU).
+gpu-wheels:
+	$(or $(wildcard .venv/bin/python),python3) scripts/gpu_wheels.py --out .gpu-wheels
+
+gpu-check:
+	bash scripts/gpu_env.sh $(GPU_CHECK_ARGS)

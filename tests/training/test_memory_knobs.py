@@ -9,7 +9,7 @@ import os
 
 import pytest
 import torch
-from allennlp.common import Params
+from allennlp.common import Params, cached_transformers
 from allennlp.models import Model
 
 from tests import REPO
@@ -63,8 +63,15 @@ def test_two_micro_batches_give_the_gradient_of_the_full_batch(batches):  # noqa
     params["transformer_kwargs"] = {
         "transformer_kwargs": {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
     }
-    torch.manual_seed(0)
-    model = Model.from_params(vocab=vocab, params=Params(params)).train()
+    # AllenNLP caches encoders by name, not by `transformer_kwargs`: load afresh, and leave no
+    # dropout-free encoder in the cache for later tests.
+    cached_transformers._clear_caches()
+    try:
+        torch.manual_seed(0)
+        model = Model.from_params(vocab=vocab, params=Params(params)).train()
+    finally:
+        cached_transformers._clear_caches()
+    assert model._embedder.transformer_model.config.hidden_dropout_prob == 0.0
 
     def gradients(parts):
         model.zero_grad()
