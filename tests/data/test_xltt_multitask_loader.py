@@ -49,7 +49,9 @@ def build_loader(loader_type: str = "xltt_multitask", **params: Any) -> DataLoad
         **params,
     }
     return DataLoader.from_params(
-        params=Params(copy.deepcopy(config)), reader=reader, data_path={name: name for name in SIZES}
+        params=Params(copy.deepcopy(config)),
+        reader=reader,
+        data_path={name: name for name in SIZES},
     )
 
 
