@@ -6,8 +6,11 @@ config fails here, not on a GPU a day later.
 
 import collections
 import glob
+import json
 import os
+import re
 import shutil
+import subprocess
 
 import pytest
 import torch
@@ -17,6 +20,7 @@ from allennlp.models import Model
 
 import xltt_plugin  # noqa: F401  (registers everything, sets the configs' env defaults)
 from tests import FIXTURE_DATA, REPO, TINY_XLMR
+from tests.reliability.conftest import cli_environment
 
 CONFIGS = sorted(glob.glob(os.path.join(REPO, "training_config", "*.jsonnet")))
 
@@ -126,8 +130,12 @@ def test_paper_configs_follow_section_5_1(stand_in_env):
 
 @pytest.mark.parametrize(
     "weights_in, sampler, loss_weights",
-    [("", "uniform", True), ("loss", "uniform", True), ("sampler", "task_similarity", False)]
-    + [("both", "task_similarity", True)],
+    [
+        ("", "uniform", True),
+        ("loss", "uniform", True),
+        ("sampler", "task_similarity", False),
+        ("both", "task_similarity", True),
+    ],
 )
 def test_where_the_data_set_weights_act(
     weights_in, sampler, loss_weights, stand_in_env, monkeypatch
@@ -277,3 +285,26 @@ def test_tiny_multisource_sampler_draws_from_every_source():
     assert set(counts) == {"squad", "cmrc2018", "drcd"}
     # xltt_multitask splits instances_per_epoch between the tasks without losing any.
     assert sum(counts.values()) == 3 * 96
+
+
+@pytest.mark.slow
+def test_run_cascade_script_chains_the_stages(stand_in_env, tmp_path, monkeypatch):
+    out = tmp_path / "cascade"
+    env = cli_environment(
+        XLTT_CUDA_DEVICE="-1", XLTT_TRAIN_OVERRIDES=json.dumps({"trainer.num_epochs": 1})
+    )
+    command = [os.path.join(REPO, "scripts", "run_cascade.sh"), str(out), "squad", "cmrc2018"]
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    first, second = out / "1-squad", out / "2-cmrc2018"
+    assert (first / "model.tar.gz").is_file() and (second / "model.tar.gz").is_file()
+    config = json.loads((second / "config.json").read_text())
+    assert list(config["train_data_path"]) == ["cmrc2018"]
+    (regex, initializer), *_ = config["model"]["initializer"]["regexes"]
+    assert regex == ".*" and initializer["weights_file_path"] == str(first / "model.tar.gz")
+    assert "initializer" not in json.loads((first / "config.json").read_text())["model"]
+    # AllenNLP logs every parameter the `pretrained` initializer loads.
+    assert re.search(r"Initializing \S+ using \.\* initializer", (second / "out.log").read_text())
+    # A finished stage is kept: running the chain again trains nothing.
+    again = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and again.stderr.count("already trained") == 2
