@@ -7,7 +7,7 @@
 #
 # Stage N trains into OUT/N-STAGE; a stage whose model.tar.gz exists is kept (a stopped chain
 # resumes with the next stage). The last stage's OUT/3-drcd/model.tar.gz is the baseline.
-# XLTT_DATA, XLTT_ENCODER, XLTT_CUDA_DEVICE, XLTT_DEV and XLTT_CASCADE_LANGS apply to every
+# XLTT_DATA, XLTT_ENCODER, XLTT_CUDA_DEVICE, XLTT_DEV and XLTT_LANGS apply to every
 # stage; ALLENNLP (default .venv/bin/allennlp) is the command; XLTT_TRAIN_OVERRIDES, a JSON
 # string, is passed to every stage as `-o`.
 set -euo pipefail

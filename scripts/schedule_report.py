@@ -88,7 +88,7 @@ def main() -> None:
             saved = {name: os.environ.get(name, "") for name in env}
             os.environ.update(env)
             name = config + "".join(f" {k}={v}" for k, v in env.items())
-            fixed_len, fixed_yield, trainer = batches(config, "xltt_multitask")
+            _, fixed_yield, trainer = batches(config, "xltt_multitask")
             scheduler, epochs = trainer["learning_rate_scheduler"], trainer["num_epochs"]
             peak = trainer["optimizer"]["lr"]
             real_total = epochs * fixed_yield

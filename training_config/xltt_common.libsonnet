@@ -18,22 +18,21 @@
   // DRCD are not trained on (§4.1: "discard the Chinese instances due to MLQA and XQuAD
   // including Chinese"); every system here trains on the English (and ja/ko) versions.
   source_names:: ['squad', 'cmrc2018', 'drcd'],
+  // `pattern` % LANG names a translation (`allennlp xltt-translate --target-lang LANG`).
+  local source(pivot, pattern) = {
+    pivot: pivot,
+    pattern: pattern,
+    translations: { ja: pattern % 'ja', ko: pattern % 'ko' },
+  },
   sources:: {
-    squad: {
-      pivot: 'squad/train-v1.1.json',
-      translations: { ja: 'squad/train-v1.1.ja.json', ko: 'squad/train-v1.1.ko.json' },
-    },
-    cmrc2018: {
-      pivot: 'cmrc2018/cmrc2018_train.en.json',
-      translations: { ja: 'cmrc2018/cmrc2018_train.ja.json', ko: 'cmrc2018/cmrc2018_train.ko.json' },
-    },
-    drcd: {
-      pivot: 'drcd/DRCD_training.en.json',
-      translations: { ja: 'drcd/DRCD_training.ja.json', ko: 'drcd/DRCD_training.ko.json' },
-    },
+    squad: source('squad/train-v1.1.json', 'squad/train-v1.1.%s.json'),
+    cmrc2018: source('cmrc2018/cmrc2018_train.en.json', 'cmrc2018/cmrc2018_train.%s.json'),
+    drcd: source('drcd/DRCD_training.en.json', 'drcd/DRCD_training.%s.json'),
   },
   // A source's file in one language ('en' = the pivot).
-  source_file(name, lang):: if lang == 'en' then $.sources[name].pivot else $.sources[name].translations[lang],
+  source_file(name, lang):: if lang == 'en' then $.sources[name].pivot else $.sources[name].pattern % lang,
+  // XLTT_LANGS: the languages of the plain-instance baselines' files (translate-train, cascade).
+  languages(default):: std.split($.env('XLTT_LANGS', default), ','),
   similarity_target:: 'mlqa/test/test-context-en-question-en.json',
 
   // ---- Experiment options (environment variables; README "Configs") ----------------------
@@ -206,9 +205,10 @@
     }
   ),
 
-  // Translate-train: the pivots and their ja/ko translations of the sources (less
-  // XLTT_WITHOUT) mixed as plain instances, no MAA, no auxiliary loss, XLTT's §5.1 trainer.
+  // Translate-train: the pivots and their translations (XLTT_LANGS, default en,ja,ko: the
+  // files XLTT trains on) of the sources (less XLTT_WITHOUT) mixed as plain instances, no MAA,
+  // no auxiliary loss, XLTT's §5.1 trainer.
   translate_train(encoder, names=$.source_names, batch_size=16):: $.baseline(
-    encoder, $.used_sources(names), ['en', 'ja', 'ko'], trainer=$.trainer(), batch_size=batch_size
+    encoder, $.used_sources(names), $.languages('en,ja,ko'), trainer=$.trainer(), batch_size=batch_size
   ),
 }

@@ -51,7 +51,7 @@ VARIANTS = [
     ("xltt_xlmr.jsonnet", {"XLTT_WEIGHTS_IN": "sampler"}),
     ("xltt_xlmr.jsonnet", {"XLTT_WEIGHTS_IN": "both"}),
     ("xltt_xlmr.jsonnet", {"XLTT_DEV": "squad/dev-v1.1.json"}),
-    ("xlmr_cascade.jsonnet", {"XLTT_CASCADE_LANGS": "en,ja,ko"}),
+    ("xlmr_cascade.jsonnet", {"XLTT_LANGS": "en,ja,ko"}),
 ]
 CASES = [(config, {}) for config in CONFIGS] + [
     (os.path.join(REPO, "training_config", config), env) for config, env in VARIANTS
@@ -238,6 +238,15 @@ def test_translate_train_mixes_pivots_and_translations_as_plain_instances(
     assert model["maa"] is None and model["aux_loss_weight"] == 0
     assert "dataset_weights" not in model
     assert params["trainer"]["learning_rate_scheduler"]["type"] == "cosine_decay"
+    # The paper's Translate-Train: SQuAD translated into the test languages.
+    monkeypatch.setenv("XLTT_WITHOUT", "cmrc2018,drcd")
+    monkeypatch.setenv("XLTT_LANGS", "en,de,hi")
+    paths = paper_config("xlmr_translate_train.jsonnet")["train_data_path"].as_dict()
+    assert paths == {
+        "squad": str(stand_in_env / "squad/train-v1.1.json"),
+        "squad_de": str(stand_in_env / "squad/train-v1.1.de.json"),
+        "squad_hi": str(stand_in_env / "squad/train-v1.1.hi.json"),
+    }
 
 
 def test_cascade_stage_starts_from_the_previous_stages_weights(stand_in_env, tmp_path, monkeypatch):
@@ -260,6 +269,8 @@ def test_cascade_stage_starts_from_the_previous_stages_weights(stand_in_env, tmp
     assert second["train_data_path"].as_dict() == {
         "cmrc2018": str(stand_in_env / "cmrc2018/cmrc2018_train.en.json")
     }
+    # XTREME's warm-up fraction (500 of ~8,300 SQuAD steps) scaled to a CMRC2018 stage
+    assert second["trainer"]["learning_rate_scheduler"]["warmup_steps"] == 60
     model = Model.from_params(vocab=Vocabulary.empty(), params=second.pop("model"))
     loaded = dict(model.named_parameters())
     expected = dict(previous.named_parameters())

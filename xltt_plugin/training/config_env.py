@@ -17,10 +17,11 @@ CONFIG_DEFAULTS = {
     "XLTT_WITHOUT": "",
     # "" = "loss": where the TF-IDF data-set weights act ("loss", "sampler" or "both").
     "XLTT_WEIGHTS_IN": "",
-    # The stage of xlmr_cascade.jsonnet ("" = squad), its languages ("" = en) and the previous
-    # stage's archive ("" = none; scripts/run_cascade.sh sets all three).
+    # "" = each config's languages of plain-instance files (translate-train en,ja,ko; cascade en).
+    "XLTT_LANGS": "",
+    # The stage of xlmr_cascade.jsonnet ("" = squad) and the previous stage's archive ("" =
+    # none); scripts/run_cascade.sh sets both.
     "XLTT_CASCADE_STAGE": "",
-    "XLTT_CASCADE_LANGS": "",
     "XLTT_INIT_WEIGHTS": "",
 }
 
