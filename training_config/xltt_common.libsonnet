@@ -1,38 +1,62 @@
-// Shared pieces of the paper configs (xltt_xlmr, xltt_mbert, xlmr_squad, xlmr_cascade).
+// Shared pieces of the paper configs (xltt_xlmr, xltt_mbert, xlmr_squad, mbert_squad,
+// xlmr_cascade, xlmr_translate_train).
 //
 // Data paths come from std.extVar with documented defaults (see README "Configs"): the plugin
-// sets XLTT_DATA=data and XLTT_ENCODER="" (meaning "the config's own encoder") when they are
-// not in the environment. Under $XLTT_DATA the published file names are expected:
+// sets each XLTT_* variable to "" (meaning "the default below") when it is not in the
+// environment. Under $XLTT_DATA the published file names are expected:
 //   squad/train-v1.1.json, squad/dev-v1.1.json (SQuAD v1.1, English)
 //   squad/train-v1.1.{ja,ko}.json               (its translations, e.g. by `allennlp xltt-translate`)
-//   cmrc2018/cmrc2018_train.json (zh), cmrc2018/cmrc2018_train.{en,ja,ko}.json
-//   drcd/DRCD_training.json (zh-Hant), drcd/DRCD_training.{en,ja,ko}.json
+//   cmrc2018/cmrc2018_train.{en,ja,ko}.json     (CMRC2018 translated from zh; §4.1 discards zh)
+//   drcd/DRCD_training.{en,ja,ko}.json          (DRCD translated from zh-Hant)
+//   mlqa/dev/dev-context-en-question-en.json    (model selection: MLQA English dev)
 //   mlqa/test/test-context-en-question-en.json  (TF-IDF target: MLQA English test questions)
 {
   env(name, default):: local value = std.extVar(name); if value == '' then default else value,
   data:: std.extVar('XLTT_DATA') + '/',
 
-  // Each source: its pivot (English) file, its translations, and its original-language file.
-  sources:: {
-    squad: {
-      pivot: 'squad/train-v1.1.json',
-      translations: { ja: 'squad/train-v1.1.ja.json', ko: 'squad/train-v1.1.ko.json' },
-      original: 'squad/train-v1.1.json',
-    },
-    cmrc2018: {
-      pivot: 'cmrc2018/cmrc2018_train.en.json',
-      translations: { ja: 'cmrc2018/cmrc2018_train.ja.json', ko: 'cmrc2018/cmrc2018_train.ko.json' },
-      original: 'cmrc2018/cmrc2018_train.json',
-    },
-    drcd: {
-      pivot: 'drcd/DRCD_training.en.json',
-      translations: { ja: 'drcd/DRCD_training.ja.json', ko: 'drcd/DRCD_training.ko.json' },
-      original: 'drcd/DRCD_training.json',
-    },
+  // Each source: its English pivot and its translations. The Chinese originals of CMRC2018 and
+  // DRCD are not trained on (§4.1: "discard the Chinese instances due to MLQA and XQuAD
+  // including Chinese"); every system here trains on the English (and ja/ko) versions.
+  source_names:: ['squad', 'cmrc2018', 'drcd'],
+  // `pattern` % LANG names a translation (`allennlp xltt-translate --target-lang LANG`).
+  local source(pivot, pattern) = {
+    pivot: pivot,
+    pattern: pattern,
+    translations: { ja: pattern % 'ja', ko: pattern % 'ko' },
   },
-  original_language:: { squad: 'en', cmrc2018: 'zh', drcd: 'zh' },
-  english_dev:: 'squad/dev-v1.1.json',
+  sources:: {
+    squad: source('squad/train-v1.1.json', 'squad/train-v1.1.%s.json'),
+    cmrc2018: source('cmrc2018/cmrc2018_train.en.json', 'cmrc2018/cmrc2018_train.%s.json'),
+    drcd: source('drcd/DRCD_training.en.json', 'drcd/DRCD_training.%s.json'),
+  },
+  // A source's file in one language ('en' = the pivot).
+  source_file(name, lang):: if lang == 'en' then $.sources[name].pivot else $.sources[name].pattern % lang,
+  // XLTT_LANGS: the languages of the plain-instance baselines' files (translate-train, cascade).
+  languages(default):: std.split($.env('XLTT_LANGS', default), ','),
   similarity_target:: 'mlqa/test/test-context-en-question-en.json',
+
+  // ---- Experiment options (environment variables; README "Configs") ----------------------
+  // XLTT_DEV: the model-selection file under $XLTT_DATA. MLQA's English dev set by default:
+  // SQuAD v1.1 dev (`squad/dev-v1.1.json`, the other documented choice) holds XQuAD's English
+  // paragraphs, so selecting on it sees a test set.
+  english_dev:: $.env('XLTT_DEV', 'mlqa/dev/dev-context-en-question-en.json'),
+  // XLTT_WITHOUT: comma-separated sources left out (paper Table 7), e.g. "cmrc2018,drcd".
+  without:: [name for name in std.split($.env('XLTT_WITHOUT', ''), ',') if name != ''],
+  // XLTT_WEIGHTS_IN: where the TF-IDF data-set weights act (see README "Departures"):
+  //   'loss'    eq. 22 as written: weighted loss, sources sampled equally (the paper configs);
+  //   'sampler' sources sampled in proportion to their weights, unweighted loss (the same
+  //             objective as 'loss' in expectation);
+  //   'both'    both at once: a source counts about w^2 times.
+  weights_in:: $.env('XLTT_WEIGHTS_IN', 'loss'),
+
+  // The sources a run trains on: `names` less XLTT_WITHOUT.
+  used_sources(names=$.source_names):: (
+    local unknown = [name for name in $.without if !std.member($.source_names, name)];
+    local kept = [name for name in names if !std.member($.without, name)];
+    assert unknown == [] : 'XLTT_WITHOUT: unknown source(s) %s; the sources are %s' % [unknown, $.source_names];
+    assert kept != [] : 'XLTT_WITHOUT=%s leaves no source to train on' % std.join(',', $.without);
+    kept
+  ),
 
   windows(encoder):: {
     transformer_model_name: encoder,
@@ -57,14 +81,37 @@
     temperature: temperature,
   },
 
-  // The English dev set for model selection, scored with the language-aware metric.
+  // The multi-source loader. `xltt_multitask` (not AllenNLP's `multitask`, whose len()
+  // over-counts with instances_per_epoch) so that per-batch schedules span the real run.
+  loader(batch_size, sampler=null, instances_per_epoch=null):: {
+    type: 'xltt_multitask',
+    scheduler: { type: 'homogeneous_roundrobin', batch_size: batch_size },
+  } + (if sampler == null then {} else { sampler: sampler, instances_per_epoch: instances_per_epoch }),
+
+  // The data loader and the model's `dataset_weights` for XLTT_WEIGHTS_IN = `weights_in`.
+  weighting(weights, weights_in, batch_size, instances_per_epoch):: (
+    assert std.member(['loss', 'sampler', 'both'], weights_in) :
+           "XLTT_WEIGHTS_IN must be 'loss', 'sampler' or 'both', not '%s'" % weights_in;
+    local similarity = { type: 'task_similarity', task_weights: weights };
+    {
+      data_loader: $.loader(
+        batch_size,
+        if weights_in == 'loss' then { type: 'uniform' } else similarity,
+        instances_per_epoch
+      ),
+      dataset_weights: if weights_in == 'sampler' then null else weights,
+    }
+  ),
+
+  // English dev set for model selection, scored with the language-aware metric.
   validation(encoder, data):: {
     validation_dataset_reader: $.windows(encoder) { type: 'xltt_squad', language: 'en' },
     validation_data_path: data + $.english_dev,
     validation_data_loader: { batch_size: 32, shuffle: false },
   },
 
-  // GPU memory knobs (README "GPU memory"), applied to a whole experiment by the paper configs:
+  // GPU memory knobs (README "GPU: mixed precision, memory, the GPU check"), applied to a whole
+  // experiment by every paper config:
   // XLTT_AMP=1: AllenNLP's use_amp (float16 autocast + gradient scaling; needs a GPU);
   // XLTT_GRAD_CKPT=1: recompute the encoder's layers in backward (transformer_kwargs);
   // XLTT_GRAD_ACCUM=n: n micro-batches of batch_size / n per optimizer step (same effective batch).
@@ -96,23 +143,49 @@
     learning_rate_scheduler: { type: 'cosine_decay', warmup_ratio: 0.1 },
   },
 
-  // The full XLTT experiment over the given sources.
-  xltt(encoder, names=['squad', 'cmrc2018', 'drcd'], batch_size=16, instances_per_epoch=120000):: (
+  // XTREME's SQuAD recipe (google-research/xtreme scripts/train_qa.sh + third_party/run_squad.py):
+  // AdamW lr 3e-5, eps 1e-8, weight decay 1e-4 (none on bias/LayerNorm), 500 linear warm-up
+  // steps then linear decay to 0, 3 epochs, batch 4 x 8 accumulation = 32, max_seq_length 384,
+  // doc_stride 128, max_query_length 64, max_answer_length 30, gradient clipping 1.0.
+  xtreme_trainer(num_epochs=3):: $.trainer(num_epochs=num_epochs, lr=3e-5) {
+    optimizer+: { weight_decay: 0.0001, eps: 1e-8 },
+    learning_rate_scheduler: { type: 'linear_with_warmup', warmup_steps: 500 },
+  },
+
+  // The plain span head over B_S (no MAA, no auxiliary loss): every baseline's model.
+  plain_model(encoder):: {
+    type: 'xltt',
+    transformer_model_name: encoder,
+    maa: null,
+    aux_loss_weight: 0.0,
+    max_answer_length: 30,
+  },
+
+  // Plain SQuAD-format readers, one task per (source, language) file.
+  plain_tasks(encoder, names, languages, data):: {
+    local task(name, lang) = if lang == 'en' then name else name + '_' + lang,
+    readers: {
+      [task(name, lang)]: $.windows(encoder) { type: 'xltt_squad', language: lang, dataset_name: task(name, lang) }
+      for name in names
+      for lang in languages
+    },
+    paths: { [task(name, lang)]: data + $.source_file(name, lang) for name in names for lang in languages },
+  },
+
+  // The full XLTT experiment over the given sources (less XLTT_WITHOUT).
+  xltt(encoder, names=$.source_names, batch_size=16, instances_per_epoch=120000, weights_in=$.weights_in):: (
     local data = $.data;
-    local weights = $.task_weights(names, data);
+    local used = $.used_sources(names);
+    local weights = $.task_weights(used, data);
+    local weighting = $.weighting(weights, weights_in, batch_size, instances_per_epoch);
     $.validation(encoder, data) {
       dataset_reader: {
         type: 'multitask',
-        readers: { [name]: $.parallel_reader(encoder, name, $.sources[name], data) for name in names },
+        readers: { [name]: $.parallel_reader(encoder, name, $.sources[name], data) for name in used },
       },
-      train_data_path: { [name]: data + $.sources[name].pivot for name in names },
+      train_data_path: { [name]: data + $.sources[name].pivot for name in used },
       vocabulary: { type: 'empty' },
-      data_loader: {
-        type: 'multitask',
-        scheduler: { type: 'homogeneous_roundrobin', batch_size: batch_size },
-        sampler: { type: 'task_similarity', task_weights: weights },
-        instances_per_epoch: instances_per_epoch,
-      },
+      data_loader: weighting.data_loader,
       model: {
         type: 'xltt',
         transformer_model_name: encoder,
@@ -121,38 +194,37 @@
         aux_loss_weight: 1.0,
         self_transposition_prob: 0.1,
         max_answer_length: 30,
-        dataset_weights: weights,
+        // The auxiliary loss L_R of a translation carries its source's weight too.
+        dataset_weights: weighting.dataset_weights,
       },
       trainer: $.trainer(),
     }
   ),
 
-  // Table 8 baselines: the same span head over B_S (no MAA, no auxiliary loss) on the
-  // original-language sources, mixed uniformly.
-  baseline(encoder, names, batch_size=16):: (
+  // Baselines (Tables 4, 5, 8): the plain span head on plain SQuAD-format instances of
+  // `names` in `languages`, every instance once per epoch, no data-set weights.
+  baseline(encoder, names, languages=['en'], trainer=$.xtreme_trainer(), batch_size=32, init_weights=''):: (
     local data = $.data;
+    local tasks = $.plain_tasks(encoder, names, languages, data);
     $.validation(encoder, data) {
-      dataset_reader: {
-        type: 'multitask',
-        readers: {
-          [name]: $.windows(encoder) { type: 'xltt_squad', language: $.original_language[name], dataset_name: name }
-          for name in names
-        },
-      },
-      train_data_path: { [name]: data + $.sources[name].original for name in names },
+      dataset_reader: { type: 'multitask', readers: tasks.readers },
+      train_data_path: tasks.paths,
       vocabulary: { type: 'empty' },
-      data_loader: {
-        type: 'multitask',
-        scheduler: { type: 'homogeneous_roundrobin', batch_size: batch_size },
-      },
-      model: {
-        type: 'xltt',
-        transformer_model_name: encoder,
-        maa: null,
-        aux_loss_weight: 0.0,
-        max_answer_length: 30,
-      },
-      trainer: $.trainer(),
+      data_loader: $.loader(batch_size),
+      model: $.plain_model(encoder) + (
+        if init_weights == '' then {} else {
+          // Start from a previous run's weights (a model.tar.gz or a .th state dict).
+          initializer: { regexes: [['.*', { type: 'pretrained', weights_file_path: init_weights, parameter_name_overrides: {} }]] },
+        }
+      ),
+      trainer: trainer,
     }
+  ),
+
+  // Translate-train: the pivots and their translations (XLTT_LANGS, default en,ja,ko: the
+  // files XLTT trains on) of the sources (less XLTT_WITHOUT) mixed as plain instances, no MAA,
+  // no auxiliary loss, XLTT's §5.1 trainer.
+  translate_train(encoder, names=$.source_names, batch_size=16):: $.baseline(
+    encoder, $.used_sources(names), $.languages('en,ja,ko'), trainer=$.trainer(), batch_size=batch_size
   ),
 }

@@ -29,7 +29,8 @@ local weights = {
   validation_data_path: data + 'mlqa/dev-context-en-question-en.json',
   vocabulary: { type: 'empty' },
   data_loader: {
-    type: 'multitask',
+    // len() = the batches an epoch yields (AllenNLP's `multitask` over-counts them).
+    type: 'xltt_multitask',
     scheduler: { type: 'homogeneous_roundrobin', batch_size: 8 },
     sampler: { type: 'task_similarity', task_weights: weights },
     instances_per_epoch: 96,

@@ -2,11 +2,17 @@
 xltt-plugin: XLTT (Cross-Lingual Transposition ReThinking) for AllenNLP.
 
 AllenNLP imports plugins non-recursively, so this module imports every module that registers
-something (readers, modules, models, metrics, predictors, samplers, subcommands).
+something (readers, data loaders, modules, models, metrics, predictors, samplers,
+subcommands).
 """
 
 from xltt_plugin.commands import check_data, report, score, similarity, translate
-from xltt_plugin.data import instance_cache, xltt_parallel_reader, xltt_squad_reader
+from xltt_plugin.data import (
+    instance_cache,
+    xltt_multitask_loader,
+    xltt_parallel_reader,
+    xltt_squad_reader,
+)
 from xltt_plugin.metrics import mlqa_em_f1
 from xltt_plugin.models import xltt
 from xltt_plugin.modules import maa
@@ -29,6 +35,7 @@ __all__ = [
     "torch_rng_state",
     "translate",
     "xltt",
+    "xltt_multitask_loader",
     "xltt_parallel_reader",
     "xltt_predictor",
     "xltt_squad_reader",

@@ -25,9 +25,10 @@ class TaskSimilaritySampler(MultiTaskEpochSampler):
     given to the model as `dataset_weights` reuses the cached result.
 
     AllenNLP's `MultiTaskDataLoader` only asks its sampler when `instances_per_epoch` is set;
-    it then takes `floor(proportion * instances_per_epoch)` instances of each task per epoch.
-    Without `instances_per_epoch` every instance is used once per epoch and the weights act only
-    through the loss.
+    it then takes `floor(proportion * instances_per_epoch)` instances of each task per epoch
+    (`xltt_multitask`, which the configs use, splits `instances_per_epoch` exactly and reports
+    the true number of batches). Without `instances_per_epoch` every instance is used once per
+    epoch and the weights act only through the loss.
 
     Registered as a `MultiTaskEpochSampler` with name "task_similarity".
 
