@@ -84,7 +84,8 @@ class LossRecorder(TrainerCallback):
         rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
         with open(Path(self.serialization_dir) / LOSSES, "a") as out:
             for output in batch_outputs:
-                record = {"rank": rank, "loss": float(output["loss"]), "grad_norm": batch_grad_norm}
+                loss = float(output["loss"].detach())
+                record = {"rank": rank, "loss": loss, "grad_norm": batch_grad_norm}
                 out.write(json.dumps(record) + "\n")
 
 
@@ -185,9 +186,9 @@ def train_distributed(
     env = dict(os.environ, GPU_CHECK_DIST_BACKEND=backend or "")
     started = time.perf_counter()
     try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=150)
     except subprocess.TimeoutExpired:
-        check.record(f"train {name}", "timed out after 240 s", ok=False)
+        check.record(f"train {name}", "timed out after 150 s", ok=False)
         return None
     if done.returncode != 0:
         errors = [line for line in done.stderr.splitlines() if "Error" in line or "error" in line]
