@@ -6,12 +6,22 @@ something (readers, modules, models, metrics, predictors, samplers, subcommands)
 """
 
 from xltt_plugin.commands import check_data, report, score, similarity, translate
-from xltt_plugin.data import instance_cache, xltt_parallel_reader, xltt_squad_reader
+from xltt_plugin.data import (
+    instance_cache,
+    xltt_parallel_reader,
+    xltt_squad_reader,
+    xltt_translated_reader,
+)
 from xltt_plugin.metrics import mlqa_em_f1
 from xltt_plugin.models import xltt
 from xltt_plugin.modules import maa
 from xltt_plugin.predictors import xltt_predictor
-from xltt_plugin.training import cosine_decay, task_similarity_sampler, torch_rng_state
+from xltt_plugin.training import (
+    cosine_decay,
+    task_similarity_sampler,
+    torch_rng_state,
+    xltt_evaluator,
+)
 from xltt_plugin.training.config_env import set_config_defaults
 
 set_config_defaults()
@@ -29,7 +39,9 @@ __all__ = [
     "torch_rng_state",
     "translate",
     "xltt",
+    "xltt_evaluator",
     "xltt_parallel_reader",
     "xltt_predictor",
     "xltt_squad_reader",
+    "xltt_translated_reader",
 ]
