@@ -185,6 +185,20 @@ class XlttTranslatedReader(XlttParallelReader):
             )
         return index
 
+    def load_translations(
+        self, target_path: str, target_ids: Sequence[str], language: str
+    ) -> dict[str, dict[str, SquadQuestion]]:
+        """
+        Per slot language, the translations (answers dropped) of the target `target_path`
+        by question id, with the checks and warnings of reading (for prediction).
+        """
+        self._target_file = target_path
+        self._target_ids = set(target_ids)
+        files = self.translation_files(target_path, language)
+        return {
+            lang: self._index_translation(path, lang, Counter()) for lang, path in files.items()
+        }
+
     def _read(self, file_path: str) -> Iterator[Instance]:
         self._target_file = file_path
         self._target_ids = {question.qid for question in read_squad_questions(file_path)}
