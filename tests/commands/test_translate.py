@@ -539,15 +539,11 @@ def test_test_set_mode_never_reads_the_gold_answers(tmp_path: Path) -> None:
     assert list(translated) == list(questions(source))  # ids and order kept
     assert all(answers == [] for _, _, answers in translated.values())
     # The answers are really out of the translation: none of their texts was translated.
-    cached = [
-        json.loads(line) for line in (tmp_path / "gold.cache.jsonl").read_text().splitlines()
-    ]
+    cached = [json.loads(line) for line in (tmp_path / "gold.cache.jsonl").read_text().splitlines()]
     sources = {record["text"] for record in cached}
     assert sources, "the cache should hold the translated texts"
     gold_only = {
-        answer["text"]
-        for _, context, answers in questions(source).values()
-        for answer in answers
+        answer["text"] for _, context, answers in questions(source).values() for answer in answers
     } - {q for q, _, _ in questions(source).values()}
     assert not (gold_only & sources)
     # With answers read (the default), the same file gives located answers: the flag matters.

@@ -204,7 +204,7 @@ def test_never_drops_questions() -> None:
 
 def test_question_instances_for_prediction_match_reading(read) -> None:
     """The in-memory path (predictor) gives the same instances as reading the files."""
-    test_reader, instances = read
+    _, instances = read
     plain = XlttSquadReader(MODEL, language="en", **SETTINGS)
     built = XlttTranslatedReader.from_reader(plain, ["ja", "ko"])
     translations = {

@@ -63,7 +63,8 @@ def test_slot_contents_reach_maa_and_change_the_prediction(readers) -> None:
     alone: list[Instance] = []
     for index, question in enumerate(questions):
         swap = questions[(index + 5) % len(questions)].qid
-        own += translated.question_instances(question, [ja[question.qid], ko.get(question.qid)], "en")
+        slots = [ja[question.qid], ko.get(question.qid)]
+        own += translated.question_instances(question, slots, "en")
         other += translated.question_instances(question, [ja[swap], ja[swap]], "en")
         alone += list(plain.make_instances(question.qid, question.question, question.context))
     for instance in alone:
@@ -79,9 +80,7 @@ def test_slot_contents_reach_maa_and_change_the_prediction(readers) -> None:
     # Without MAA the slots are encoded but cannot matter.
     baseline = build(None)
     same_own, same_self = forward(baseline, own), forward(baseline, alone)
-    assert torch.allclose(
-        same_own["span_start_logits"], same_self["span_start_logits"], atol=1e-5
-    )
+    assert torch.allclose(same_own["span_start_logits"], same_self["span_start_logits"], atol=1e-5)
 
 
 def test_translated_slots_without_gold_spans_score_only_the_target(readers) -> None:

@@ -72,7 +72,9 @@ def json_lines() -> list[dict[str, Any]]:
 def test_json_lines_in_both_modes_say_their_mode(plain: XlttPredictor) -> None:
     lines = json_lines()
     translated = plain.predict_batch_json(lines)
-    alone = plain.predict_batch_json([{k: v for k, v in r.items() if k != "parallel"} for r in lines])
+    alone = plain.predict_batch_json(
+        [{k: v for k, v in r.items() if k != "parallel"} for r in lines]
+    )
     for line, with_t, without in zip(lines, translated, alone):
         assert with_t["id"] == without["id"] == line["id"]
         assert with_t["best_span_str"] in line["context"]  # from the target passage
@@ -114,12 +116,12 @@ def test_slot_errors_name_the_input(plain: XlttPredictor, translated: XlttPredic
         MODEL, language="en", parallel_languages=["ja", "ko", "zh"], **SETTINGS
     )
     wider = XlttPredictor(translated._model, reader)
-    with pytest.raises(ConfigurationError, match="'sq-001'.*3 parallel slot.*trained with 2"):
+    with pytest.raises(ConfigurationError, match=r"'sq-001'.*3 parallel slot.*trained with 2"):
         wider.predict_json(three)
     twice = dict(line, parallel=[line["parallel"][0], line["parallel"][0]])
-    with pytest.raises(SquadFormatError, match="'sq-001'.*given twice"):
+    with pytest.raises(SquadFormatError, match=r"'sq-001'.*given twice"):
         plain.predict_json(twice)
-    with pytest.raises(SquadFormatError, match="parallel\\[0\\]"):
+    with pytest.raises(SquadFormatError, match=r"parallel\[0\]"):
         plain.predict_json(dict(line, parallel=[{"question": "q"}]))
 
 

@@ -58,7 +58,8 @@ class XlttPredictor(Predictor):
     itself). The slot languages, in the training order, are those of an `xltt_translated`
     reader when the archive's validation reader is overridden to one, else `ja, ko` (the
     paper's); their number must equal the model's `num_parallel`; a language twice or not
-    among the slots is an error naming the input. The answer is always taken from the line's own `context`.
+    among the slots is an error naming the input. The answer is always taken from the line's
+    own `context`.
 
     SQuAD-format input (MLQA, XQuAD, SQuAD files): `allennlp predict` feeds its input line by
     line, so `load_line` buffers a multi-line JSON document until its top-level closing brace
