@@ -169,7 +169,10 @@ def _test_mode_overrides(**reader: object) -> str:
     """`--overrides` of README "Test modes": the `xltt` evaluator, optionally a test reader."""
     overrides: dict = {"evaluation": {"type": "xltt"}}
     if reader:
-        overrides["validation_dataset_reader"] = {"type": "xltt_translated", **reader}
+        # Dotted keys: the archive's tokenizer and window settings are kept.
+        overrides["validation_dataset_reader.type"] = "xltt_translated"
+        for key, value in reader.items():
+            overrides[f"validation_dataset_reader.{key}"] = value
     return json.dumps(overrides)
 
 
@@ -232,11 +235,8 @@ def test_predict_squad_file_in_translated_mode(trained, tmp_path):
         lang: os.path.join(FIXTURE_DATA, "parallel", f"squad_{lang}.json") for lang in ("ja", "ko")
     }
     overrides = {
-        "validation_dataset_reader": {
-            "type": "xltt_translated",
-            "language": "en",
-            "parallel_files": files,
-        }
+        "validation_dataset_reader.type": "xltt_translated",
+        "validation_dataset_reader.parallel_files": files,
     }
     predictions = tmp_path / "predictions.json"
     allennlp(

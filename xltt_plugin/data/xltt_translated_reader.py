@@ -73,8 +73,9 @@ class XlttTranslatedReader(XlttParallelReader):
     predictor.
 
     Usage (see README "Test modes"): `allennlp evaluate ARCHIVE TARGET --overrides
-    '{"evaluation": {"type": "xltt"}, "validation_dataset_reader": {"type":
-    "xltt_translated", "parallel_files": {"ja": ..., "ko": ...}}}'`.
+    '{"evaluation": {"type": "xltt"}, "validation_dataset_reader.type": "xltt_translated",
+    "validation_dataset_reader.parallel_files": {"ja": ..., "ko": ...}}'` (dotted keys, so that
+    the archive's tokenizer and window settings are kept).
 
     Registered as a `DatasetReader` with name "xltt_translated".
 
@@ -90,8 +91,40 @@ class XlttTranslatedReader(XlttParallelReader):
         As for `xltt_parallel` (and `xltt_squad`).
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        transformer_model_name: str = "xlm-roberta-large",
+        parallel_languages: Sequence[str] = ("ja", "ko"),
+        parallel_files: dict[str, str] | None = None,
+        length_limit: int = 384,
+        stride: int = 128,
+        max_query_length: int = 64,
+        language: str | None = None,
+        dataset_name: str | None = None,
+        skip_impossible_questions: bool = False,
+        max_repair_distance: int = 100,
+        split_unknown_tokens: bool = True,
+        tokenizer_kwargs: dict[str, Any] | None = None,
+        translation_cache_size: int = 64,
+        **kwargs: Any,
+    ) -> None:
+        # Spelled out (not *args) so that AllenNLP's from_params sees every parameter.
+        super().__init__(
+            transformer_model_name=transformer_model_name,
+            parallel_languages=parallel_languages,
+            parallel_files=parallel_files,
+            length_limit=length_limit,
+            stride=stride,
+            max_query_length=max_query_length,
+            language=language,
+            dataset_name=dataset_name,
+            skip_impossible_questions=skip_impossible_questions,
+            max_repair_distance=max_repair_distance,
+            split_unknown_tokens=split_unknown_tokens,
+            tokenizer_kwargs=tokenizer_kwargs,
+            translation_cache_size=translation_cache_size,
+            **kwargs,
+        )
         if self.skip_impossible_questions:
             raise ConfigurationError(
                 "xltt_translated never drops a test question: set skip_impossible_questions false"
@@ -223,9 +256,11 @@ class XlttTranslatedReader(XlttParallelReader):
     ) -> list[Instance]:
         """
         The indexed window instances of one target question with its translations (one per
-        slot, `None` for a missing one), for prediction. Answers of the translations are
-        ignored; those of `question` only reach the metadata and the answer span.
+        slot, `None` for a missing one), for prediction: no gold answer is read, neither the
+        translations' nor the target's (the instances have no `answer_span`, as
+        `make_instances` without answers).
         """
+        question = dataclasses.replace(question, answers=())
         if len(translations) != len(self.parallel_languages):
             raise ConfigurationError(
                 f"question {question.qid!r}: {len(translations)} translation(s) for the "
@@ -255,5 +290,6 @@ class XlttTranslatedReader(XlttParallelReader):
             )
         )
         for instance in instances:
+            del instance.fields["answer_span"]
             self.apply_token_indexers(instance)
         return instances
