@@ -131,3 +131,6 @@ def test_a_missing_language_falls_back_for_that_slot(translated: XlttPredictor) 
     result = translated.predict_json(only_ja)
     assert result["slot_modes"] == {"ja": "translated", "ko": "self"}
     assert result["best_span_str"] in line["context"]
+    # A line without translations is answered in mode self by the same predictor.
+    alone = translated.predict_json({k: v for k, v in line.items() if k != "parallel"})
+    assert alone["test_mode"] == "self" and "slot_modes" not in alone

@@ -247,6 +247,12 @@ class XlttTranslatedReader(XlttParallelReader):
             metadata["translation_files"] = dict(self.last_translation_files)
             yield instance
 
+    def apply_token_indexers(self, instance: Instance) -> None:
+        if "parallel_question_with_context" in instance.fields:
+            super().apply_token_indexers(instance)
+        else:  # a `self`-mode instance from `make_instances` (the predictor)
+            XlttSquadReader.apply_token_indexers(self, instance)
+
     def question_instances(
         self,
         question: SquadQuestion,
