@@ -12,6 +12,11 @@ warm-up, and reports xltt-side / baseline-side ratios:
            peak tensor memory of one such step (train_peak_memory_ratio)
 - predict: predictor API per question, one-window and multi-window XQuAD questions
            (predict_ratio)
+- translated: test mode `translated` (k = 2 translations per question, XQuAD de/es standing
+           in for MT) vs the same predictor in mode `self` (translated_self_ratio; expect
+           about k + 1 = 3 encoder passes, expected_encoder_tokens_ratio the padded-token
+           count; equal_length_self_ratio with every slot as long as the target) and vs
+           allennlp-models' predictor (translated_baseline_ratio)
 - reader:  `xltt_squad` vs `transformer_squad` instances/s on xquad.en.json (reader_ratio),
            and a second read through the `xltt_cached` cache (cached_reader_speedup)
 - scaling: MAA's share of a training step at h = 1024 for L and k
@@ -33,7 +38,7 @@ sys.path.insert(0, HERE)
 
 import bench_common  # noqa: E402
 
-SECTIONS = ("train", "predict", "reader", "scaling", "scorer")
+SECTIONS = ("train", "predict", "translated", "reader", "scaling", "scorer")
 
 QUICK = {
     "train_batch": 2,
@@ -127,6 +132,24 @@ def main() -> None:
         results["predict"] = predict
         ratios["predict_ratio"] = predict["predict_ratio"]
         _progress("predict", started)
+    if "translated" in sections:
+        import bench_translated
+
+        translated = bench_translated.run(
+            encoder,
+            settings["predict_one_window"],
+            settings["predict_multi_window"],
+            settings["predict_runs"],
+        )
+        results["translated"] = translated
+        for key in (
+            "translated_self_ratio",
+            "equal_length_self_ratio",
+            "translated_baseline_ratio",
+            "expected_encoder_tokens_ratio",
+        ):
+            ratios[key] = translated[key]
+        _progress("translated", started)
     if "reader" in sections:
         import bench_reader
 
@@ -259,6 +282,25 @@ def print_table(results: dict[str, Any]) -> None:
                 "",
             )
         )
+    if "translated" in results:
+        tr = results["translated"]
+        expected = tr["expected_encoder_tokens_ratio"]
+        for key, other in (
+            ("translated_vs_self", "self"),
+            ("equal_length_vs_self", "self, slots = target text"),
+            ("translated_vs_allennlp_models", "allennlp-models"),
+        ):
+            rows.append(
+                (
+                    f"translated (k={tr['k']}) vs {other}, per question ({tr['questions']} q)",
+                    f"{tr[key]['xltt_s'] * 1000:.1f} ms",
+                    f"{tr[key]['baseline_s'] * 1000:.1f} ms",
+                    f"{tr[key]['ratio']:.3f}",
+                    f"padded tokens {expected:.2f}x"
+                    if other == "self"
+                    else (f"goal <= {tr['k'] + 1.1:.1f}" if "target" in other else ""),
+                )
+            )
     if "reader" in results:
         r = results["reader"]
         rows.append(

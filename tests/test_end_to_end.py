@@ -163,3 +163,94 @@ def test_predict_every_xquad_question_answers_a_context_substring(trained, tmp_p
     assert set(answers) == {qid for qid, _, _ in questions}
     assert all(answers[qid] in context for qid, context, _ in questions)
     assert sum(1 for qid, _, _ in questions if answers[qid]) >= 0.99 * len(questions)
+
+
+def _test_mode_overrides(**reader: object) -> str:
+    """`--overrides` of README "Test modes": the `xltt` evaluator, optionally a test reader."""
+    overrides: dict = {"evaluation": {"type": "xltt"}}
+    if reader:
+        # Dotted keys: the archive's tokenizer and window settings are kept.
+        overrides["validation_dataset_reader.type"] = "xltt_translated"
+        for key, value in reader.items():
+            overrides[f"validation_dataset_reader.{key}"] = value
+    return json.dumps(overrides)
+
+
+def test_evaluate_in_self_and_translated_modes_labels_the_metrics(trained, tmp_path):
+    """README "Test modes": the same target in both modes; only the target is scored."""
+    target = os.path.join(FIXTURE_DATA, "parallel", "squad_en.json")
+    files = {
+        lang: os.path.join(FIXTURE_DATA, "parallel", f"squad_{lang}.json") for lang in ("ja", "ko")
+    }
+    metrics = {}
+    for mode, overrides in (
+        ("self", _test_mode_overrides()),
+        ("translated", _test_mode_overrides(language="en", parallel_files=files)),
+    ):
+        out = tmp_path / f"metrics.{mode}.json"
+        allennlp(
+            "evaluate",
+            str(trained / "model.tar.gz"),
+            target,
+            "--output-file",
+            str(out),
+            "--overrides",
+            overrides,
+        )
+        metrics[mode] = json.loads(out.read_text())
+    assert metrics["self"]["test_mode"] == "self"
+    translated = metrics["translated"]
+    assert translated["test_mode"] == "translated: ja,ko"
+    assert translated["translation_files"] == files
+    # squad_ko.json lacks sq-013: its ko slot fell back to self; the question is still scored.
+    assert translated["translation_fallbacks"] == {"ja": 0, "ko": 1}
+    for result in metrics.values():
+        assert {k for k in result if k.startswith("f1_")} == {"f1_en", "f1_avg"}
+    # A different number of slots than the archive was trained with: one clear error.
+    result = subprocess.run(
+        [
+            ALLENNLP,
+            "evaluate",
+            str(trained / "model.tar.gz"),
+            target,
+            "--overrides",
+            _test_mode_overrides(
+                language="en",
+                parallel_languages=["ja", "ko", "zh"],
+                parallel_files={**files, "zh": files["ja"]},
+            ),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode != 0
+    assert "3 parallel slot(s)" in result.stderr and "trained with 2" in result.stderr
+
+
+def test_predict_squad_file_in_translated_mode(trained, tmp_path):
+    target = os.path.join(FIXTURE_DATA, "parallel", "squad_en.json")
+    files = {
+        lang: os.path.join(FIXTURE_DATA, "parallel", f"squad_{lang}.json") for lang in ("ja", "ko")
+    }
+    overrides = {
+        "validation_dataset_reader.type": "xltt_translated",
+        "validation_dataset_reader.parallel_files": files,
+    }
+    predictions = tmp_path / "predictions.json"
+    allennlp(
+        "predict",
+        str(trained / "model.tar.gz"),
+        target,
+        "--output-file",
+        str(predictions),
+        "--silent",
+        "--overrides",
+        json.dumps(overrides),
+    )
+    answers = json.loads(predictions.read_text())
+    questions = _questions(target)
+    assert set(answers) == {qid for qid, _, _ in questions}
+    for qid, context, _ in questions:
+        assert answers[qid] in context

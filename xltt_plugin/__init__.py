@@ -12,12 +12,18 @@ from xltt_plugin.data import (
     xltt_multitask_loader,
     xltt_parallel_reader,
     xltt_squad_reader,
+    xltt_translated_reader,
 )
 from xltt_plugin.metrics import mlqa_em_f1
 from xltt_plugin.models import xltt
 from xltt_plugin.modules import maa
 from xltt_plugin.predictors import xltt_predictor
-from xltt_plugin.training import cosine_decay, task_similarity_sampler, torch_rng_state
+from xltt_plugin.training import (
+    cosine_decay,
+    task_similarity_sampler,
+    torch_rng_state,
+    xltt_evaluator,
+)
 from xltt_plugin.training.config_env import set_config_defaults
 
 set_config_defaults()
@@ -35,8 +41,10 @@ __all__ = [
     "torch_rng_state",
     "translate",
     "xltt",
+    "xltt_evaluator",
     "xltt_multitask_loader",
     "xltt_parallel_reader",
     "xltt_predictor",
     "xltt_squad_reader",
+    "xltt_translated_reader",
 ]

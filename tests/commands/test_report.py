@@ -151,3 +151,40 @@ def test_chart_without_matplotlib_fails_with_a_message(
     run = fake_run(tmp_path, "x-seed1", {"en": (1.0, 2.0)})
     with pytest.raises(ReportError, match=r"matplotlib.*make bench-setup"):
         build_report([load_run(str(run))], str(tmp_path / "o"), "T")
+
+
+def test_tables_say_the_test_mode_and_where_translations_came_from(tmp_path: Path) -> None:
+    self_run = fake_run(tmp_path, "xltt-self-seed1", {"en": (10.0, 20.0)})
+    translated = tmp_path / "xltt-translated-seed1"
+    translated.mkdir()
+    (translated / "metrics.hi.json").write_text(
+        json.dumps(
+            {
+                "em_hi": 0.25,
+                "f1_hi": 0.5,
+                "test_mode": "translated: ja,ko",
+                "translation_files": {"ja": "mt/hi.ja.json", "ko": "mt/hi.ko.json"},
+            }
+        )
+    )
+    assert load_run(str(self_run)).test_mode == "self"
+    summary = build_report(
+        [load_run(str(self_run)), load_run(str(translated))], str(tmp_path / "out"), "t", False
+    )
+    rows = [line for line in summary["markdown"].splitlines() if line.startswith("| xltt")]
+    assert "| test mode |" in summary["markdown"]
+    assert any(
+        row.startswith("| xltt-self | en | 1 |") and row.endswith("| self |") for row in rows
+    )
+    assert any(
+        row.startswith("| xltt-translated | en | 1 |") and row.endswith("| translated: ja,ko |")
+        for row in rows
+    )
+    assert "ja from mt/hi.ja.json" in summary["markdown"]
+    assert summary["test_modes"][str(translated)] == "translated: ja,ko"
+    # One folder with both modes cannot be reported unlabelled: an error naming the files.
+    (translated / "metrics.de.json").write_text(
+        json.dumps({"em_de": 0.1, "f1_de": 0.2, "test_mode": "self"})
+    )
+    with pytest.raises(ReportError, match=r"mixes test modes.*metrics\.de\.json"):
+        load_run(str(translated))

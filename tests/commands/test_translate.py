@@ -493,3 +493,86 @@ def test_translator_config_file(tmp_path: Path) -> None:
     translator = translate.load_translator(str(config), "xx")
     assert isinstance(translator, LexiconTranslator)
     assert translator.markers is None and translator.target_lang == "xx"
+
+
+def _with_answers(content: dict[str, Any], answers: Any) -> dict[str, Any]:
+    """A copy of `content` whose every question has `answers` (or no `answers` key if None)."""
+    copy = json.loads(json.dumps(content))
+    for article in copy["data"]:
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                qa.pop("answers", None)
+                if answers is not None:
+                    qa["answers"] = answers
+    return copy
+
+
+def test_test_set_mode_never_reads_the_gold_answers(tmp_path: Path) -> None:
+    """
+    `--test-set`: the same translation whether the answers are the real ones, absent, or
+    malformed garbage (which would fail to parse if they were read), and no answer is written.
+    """
+    source = json.loads(PIVOT.read_text(encoding="utf-8"))
+    variants = {
+        "gold": source,
+        "none": _with_answers(source, None),
+        "garbage": _with_answers(source, [{"text": 7, "answer_start": "x"}]),
+    }
+    outputs = {}
+    for name, content in variants.items():
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(content), encoding="utf-8")
+        stats = translate_squad_file(
+            str(path),
+            str(tmp_path / f"{name}.xx.json"),
+            LexiconTranslator(str(GLOSSARY), target_lang="xx"),
+            "xx",
+            cache_path=str(tmp_path / f"{name}.cache.jsonl"),
+            progress=False,
+            read_answers=False,
+        )
+        assert stats["answers_read"] is False
+        assert stats["markers"] is None
+        outputs[name] = json.loads((tmp_path / f"{name}.xx.json").read_text(encoding="utf-8"))
+    assert outputs["gold"]["data"] == outputs["none"]["data"] == outputs["garbage"]["data"]
+    translated = questions(outputs["gold"])
+    assert list(translated) == list(questions(source))  # ids and order kept
+    assert all(answers == [] for _, _, answers in translated.values())
+    # The answers are really out of the translation: none of their texts was translated.
+    cached = [json.loads(line) for line in (tmp_path / "gold.cache.jsonl").read_text().splitlines()]
+    sources = {record["text"] for record in cached}
+    assert sources, "the cache should hold the translated texts"
+    gold_only = {
+        answer["text"] for _, context, answers in questions(source).values() for answer in answers
+    } - {q for q, _, _ in questions(source).values()}
+    assert not (gold_only & sources)
+    # With answers read (the default), the same file gives located answers: the flag matters.
+    translate_squad_file(
+        str(tmp_path / "gold.json"),
+        str(tmp_path / "train.xx.json"),
+        LexiconTranslator(str(GLOSSARY), target_lang="xx"),
+        "xx",
+        progress=False,
+    )
+    trained = questions(json.loads((tmp_path / "train.xx.json").read_text(encoding="utf-8")))
+    assert any(answers for _, _, answers in trained.values())
+
+
+def test_test_set_flag_on_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    output = tmp_path / "out.json"
+    content, _ = run_cli(
+        monkeypatch,
+        capsys,
+        str(PIVOT),
+        "--target-lang",
+        "xx",
+        "--translator",
+        lexicon_config(),
+        "--output",
+        str(output),
+        "--test-set",
+    )
+    assert content[STATS_KEY]["answers_read"] is False
+    assert all(answers == [] for _, _, answers in questions(content).values())

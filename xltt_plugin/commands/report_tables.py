@@ -11,9 +11,16 @@ A run folder holds:
 - `metrics*.json`: `allennlp evaluate --output-file` outputs of the `xltt` model (`em_<lang>`,
   `f1_<lang>`, 0-1, MLQA rules; read as `mlqa` mode when no xltt-score file gives that
   language), and optionally
-- `benchmark.json`: `{"system", "seed", "train_languages", "train_seconds", "eval_seconds"}`.
-  Without it the system is the folder name less a `-seedN` suffix, the seed that suffix, and
-  the training languages those given to the command (default English).
+- `benchmark.json`: `{"system", "seed", "train_languages", "train_seconds", "eval_seconds",
+  "test_mode"}`. Without it the system is the folder name less a `-seedN` suffix, the seed
+  that suffix, and the training languages those given to the command (default English).
+
+Every table has a last column `test mode` (design README §7): `self` (the parallel slots filled with
+the input itself), or `translated: ja,ko` (the target's translations in the slots), read from
+the `test_mode` of the metrics files (the `xltt` evaluator writes it), of `benchmark.json` or
+of the score files; a run with none of them is `self`, the only mode before test modes were
+labelled. Translated runs list their translation files under the table. A run folder whose
+files disagree on the mode is an error: keep each mode in its own run folder.
 """
 
 import glob
@@ -86,6 +93,9 @@ class RunScores:
     scores: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
     train_seconds: Optional[float] = None
     eval_seconds: Optional[float] = None
+    test_mode: str = "self"
+    # slot language -> translation file(s), for runs in a translated test mode
+    translations: dict[str, str] = field(default_factory=dict)
 
 
 def _load(path: str) -> Any:
@@ -124,8 +134,14 @@ def load_run(run_dir: str, default_train_languages: Sequence[str] = ("en",)) -> 
         train_seconds=info.get("train_seconds"),
         eval_seconds=info.get("eval_seconds"),
     )
+    # test mode -> the files that say it
+    modes: dict[str, list[str]] = {}
+    if "test_mode" in info:
+        modes.setdefault(str(info["test_mode"]), []).append(info_path)
     for path in sorted(glob.glob(os.path.join(run_dir, "scores", "*.json"))):
         content = _load(path)
+        if isinstance(content, dict) and "test_mode" in content:
+            modes.setdefault(str(content["test_mode"]), []).append(path)
         try:
             mode, lang = str(content["mode"]), str(content["lang"])
             em, f1 = float(content["exact_match"]), float(content["f1"])
@@ -138,6 +154,13 @@ def load_run(run_dir: str, default_train_languages: Sequence[str] = ("en",)) -> 
         content = _load(path)
         if not isinstance(content, dict):
             continue
+        if "test_mode" in content:
+            modes.setdefault(str(content["test_mode"]), []).append(path)
+            for language, source in dict(content.get("translation_files") or {}).items():
+                known = run.translations.get(str(language))
+                if known is not None and known != str(source):
+                    source = f"{known}; {source}"
+                run.translations[str(language)] = str(source)
         found: dict[str, dict[str, float]] = {}
         for key, value in content.items():
             key_match = _METRIC_KEY.match(key)
@@ -147,6 +170,14 @@ def load_run(run_dir: str, default_train_languages: Sequence[str] = ("en",)) -> 
         for lang, pair in found.items():
             if lang not in mlqa and "em" in pair and "f1" in pair:
                 mlqa[lang] = (100.0 * pair["em"], 100.0 * pair["f1"])
+    if len(modes) > 1:
+        raise ReportError(
+            f"{run_dir} mixes test modes: "
+            + "; ".join(f"{mode!r} in {', '.join(paths)}" for mode, paths in sorted(modes.items()))
+            + " (keep each test mode in its own run folder)"
+        )
+    if modes:
+        run.test_mode = next(iter(modes))
     if not any(run.scores.values()):
         raise ReportError(
             f"{run_dir} holds no scores (expected scores/*.json from xltt-score or metrics*.json "
@@ -252,13 +283,16 @@ def markdown_table(
     columns: Sequence[str],
     train_languages: Mapping[str, Sequence[str]],
     seeds: Mapping[str, int],
+    test_modes: Optional[Mapping[str, str]] = None,
 ) -> str:
     """
     A Markdown table: one row per system, one column per language and average, cells
     `F1 / EM` (mean over seeds, with `(±sd of F1)` when there are several seeds); languages a
-    system was trained on are marked with `*`.
+    system was trained on are marked with `*`; with `test_modes`, a last `test mode` column.
     """
+    modes = test_modes or {}
     header = ["system", "trained on", "seeds", *columns]
+    header += ["test mode"] if test_modes is not None else []
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for system, row in table.items():
         trained = set(train_languages.get(system, ()))
@@ -273,6 +307,7 @@ def markdown_table(
                     ",".join(train_languages.get(system, ())),
                     str(seeds.get(system, 0)),
                     *cells,
+                    *([modes.get(system, "self")] if test_modes is not None else []),
                 ]
             )
             + " |"
@@ -345,9 +380,24 @@ def build_report(
         raise ReportError("no run folders given")
     os.makedirs(out_dir, exist_ok=True)
     train_languages = {run.system: run.train_languages for run in runs}
+    test_modes = {
+        system: " + ".join(sorted({run.test_mode for run in runs if run.system == system}))
+        for system in systems_in_order(runs)
+    }
+    sources = [
+        f"- {run.run_dir} ({run.test_mode}): "
+        + ", ".join(f"{lang} from {path}" for lang, path in sorted(run.translations.items()))
+        for run in runs
+        if run.translations
+    ]
     seeds = {s: sum(1 for r in runs if r.system == s) for s in systems_in_order(runs)}
     sections = [f"# {title}", ""]
-    summary: dict[str, Any] = {"title": title, "runs": [run.run_dir for run in runs], "modes": {}}
+    summary: dict[str, Any] = {
+        "title": title,
+        "runs": [run.run_dir for run in runs],
+        "test_modes": {run.run_dir: run.test_mode for run in runs},
+        "modes": {},
+    }
     for mode in MODES:
         languages = order_languages(lang for run in runs for lang in run.scores.get(mode, {}))
         if not languages:
@@ -365,9 +415,11 @@ def build_report(
             f"Latin-script unseen = {', '.join(latin) or '-'}. `{OWN_UNSEEN}`: over the "
             "languages each system was not trained on (so it differs between systems).",
             "",
-            markdown_table(table, columns, train_languages, seeds),
+            markdown_table(table, columns, train_languages, seeds, test_modes),
             "",
         ]
+        if sources:
+            sections += ["Translations of the `translated` test modes:", "", *sources, ""]
         if chart:
             chart_path = os.path.join(out_dir, f"f1_{mode}.png")
             write_bar_chart(table, columns, chart_path, f"{title} ({mode} rules)")

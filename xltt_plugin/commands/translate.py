@@ -6,7 +6,7 @@ CMRC2018 and DRCD to en/ja/ko).
 ```
 allennlp xltt-translate INPUT --target-lang ja --translator CONFIG --output OUT.json
     [--cache OUT.json.translations.jsonl] [--fuzzy-threshold 0.8] [--no-fuzzy]
-    [--no-sentence-split]
+    [--no-sentence-split] [--test-set]
 ```
 
 `CONFIG` is a JSON/Jsonnet file or an inline JSON object for `Translator.from_params`, e.g.
@@ -40,6 +40,12 @@ so a context marked for one question differs from the plain one only in the answ
 Every text is translated once: translations are cached by (translator identity, target
 language, text) in an append-only JSON-lines file (`--cache`), written after each batch; it is
 also the resume log: re-running an interrupted command translates only what is missing.
+
+**Test sets** (`--test-set`, design README §7, test mode `translated`): only questions and
+contexts are translated; the gold answers (and `plausible_answers`) are removed from the input
+before anything else reads it, so neither the translation nor the output depends on them (no
+markers, `"answers": []` in the output). Ids, titles and order are kept; the cache resumes as
+above.
 
 The counts (questions; answers located by marker, by search (exact, normalised, fuzzy),
 unlocated; texts translated now and taken from the cache) are printed on stderr and stored
@@ -143,8 +149,38 @@ class _ParagraphPlan:
     questions: list[_QuestionPlan] = field(default_factory=list)
 
 
-def _load_source(path: str) -> tuple[dict[str, Any], list[SquadQuestion]]:
-    """The whole JSON object and its validated questions (errors name the file and question)."""
+_ANSWER_KEYS = ("answers", "plausible_answers")
+
+
+def _without_answers(content: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a SQuAD-format object with every question's gold answers removed."""
+    data = []
+    for article in content["data"]:
+        if not isinstance(article, dict) or not isinstance(article.get("paragraphs"), list):
+            data.append(article)
+            continue
+        paragraphs = []
+        for paragraph in article["paragraphs"]:
+            if isinstance(paragraph, dict) and isinstance(paragraph.get("qas"), list):
+                qas = [
+                    {k: v for k, v in qa.items() if k not in _ANSWER_KEYS}
+                    if isinstance(qa, dict)
+                    else qa
+                    for qa in paragraph["qas"]
+                ]
+                paragraph = {**paragraph, "qas": qas}
+            paragraphs.append(paragraph)
+        data.append({**article, "paragraphs": paragraphs})
+    return {**content, "data": data}
+
+
+def _load_source(
+    path: str, read_answers: bool = True
+) -> tuple[dict[str, Any], list[SquadQuestion]]:
+    """
+    The whole JSON object and its validated questions (errors name the file and question);
+    without `read_answers`, both with the gold answers removed before they are parsed.
+    """
     try:
         with open_compressed(cached_path(path)) as handle:
             content = json.load(handle)
@@ -158,6 +194,8 @@ def _load_source(path: str) -> tuple[dict[str, Any], list[SquadQuestion]]:
         raise TranslateError(f"{path}: cannot read: {error}") from error
     if not isinstance(content, dict) or not isinstance(content.get("data"), list):
         raise TranslateError(f"{path}: not a SQuAD-format file (expected an object with 'data')")
+    if not read_answers:
+        content = _without_answers(content)
     try:
         questions = list(iter_squad_questions(content["data"], path))
     except SquadFormatError as error:
@@ -354,6 +392,7 @@ def translate_squad_file(
     fuzzy_threshold: float | None = DEFAULT_FUZZY_THRESHOLD,
     sentence_split: bool = True,
     progress: bool = True,
+    read_answers: bool = True,
 ) -> dict[str, Any]:
     """
     Translate the SQuAD-format file `input_path` into `target_lang` and write `output_path`
@@ -377,6 +416,9 @@ def translate_squad_file(
         Translate contexts sentence by sentence.
     progress : `bool`, optional (default=`True`)
         Show a progress bar.
+    read_answers : `bool`, optional (default=`True`)
+        `False` for a test set: the gold answers are removed on reading and never translated
+        (the output's `answers` are empty).
 
     # Raises
 
@@ -386,9 +428,9 @@ def translate_squad_file(
     """
     if fuzzy_threshold is not None and not 0.0 < fuzzy_threshold <= 1.0:
         raise TranslateError(f"the fuzzy threshold must be in (0, 1], got {fuzzy_threshold}")
-    content, questions = _load_source(input_path)
+    content, questions = _load_source(input_path, read_answers)
     counts = TranslationCounts()
-    markers = translator.markers
+    markers = translator.markers if read_answers else None
     plans = _plan(content, questions, markers, sentence_split, counts)
     texts = _texts_needed(plans)
     if cache_path is None:
@@ -416,6 +458,7 @@ def translate_squad_file(
         "markers": list(markers) if markers is not None else None,
         "fuzzy_threshold": fuzzy_threshold,
         "sentence_split": sentence_split,
+        "answers_read": read_answers,
         "cache": cache_path,
         "counts": asdict(counts),
     }
@@ -530,6 +573,12 @@ class XlttTranslate(Subcommand):
             action="store_true",
             help="translate each context whole instead of sentence by sentence",
         )
+        subparser.add_argument(
+            "--test-set",
+            action="store_true",
+            help="translate questions and contexts only, never reading the gold answers (a "
+            "test set's translations for the `xltt_translated` reader)",
+        )
         subparser.add_argument("--silent", action="store_true", help="no progress bar")
         subparser.set_defaults(func=translate_from_args)
         return subparser
@@ -549,6 +598,7 @@ def translate_from_args(args: argparse.Namespace) -> None:
             fuzzy_threshold=None if args.no_fuzzy else args.fuzzy_threshold,
             sentence_split=not args.no_sentence_split,
             progress=not args.silent,
+            read_answers=not args.test_set,
         )
     except TranslateError as error:
         fail("xltt-translate", str(error), 1)

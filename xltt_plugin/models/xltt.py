@@ -484,6 +484,11 @@ class XlttModel(Model):
         """Candidates kept per window and per question."""
         return self._n_best_size
 
+    @property
+    def num_parallel(self) -> int:
+        """k, the number of parallel slots the model was built (and trained) with."""
+        return self._num_parallel
+
     default_predictor = "xltt"
 
 

@@ -5,7 +5,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from allennlp.common.checks import ConfigurationError
@@ -22,11 +23,15 @@ from xltt_plugin.data.squad_reading import (
     iter_squad_questions,
     read_squad_questions,
 )
+from xltt_plugin.data.xltt_translated_reader import SELF_MODE, XlttTranslatedReader
 from xltt_plugin.models.span_decoding import SpanCandidate, merge_windows
 
 logger = logging.getLogger(__name__)
 
 UNKNOWN_LANGUAGE = "und"
+# The slot languages of JSON-lines translations when the reader is not `xltt_translated` (the
+# paper's, and `xltt_parallel`'s default).
+DEFAULT_SLOT_LANGUAGES = ("ja", "ko")
 _PARTIAL = "_xltt_partial_document"
 _ANSWERS = "_xltt_answers"
 
@@ -42,15 +47,30 @@ class XlttPredictor(Predictor):
     Input, one JSON object per line:
     `{"id"?: str, "question": str, "context": str, "language"?: str}`; a missing `id` defaults
     to the question's 0-based position in the input.
-    Output: `{"id", "best_span_str", "best_span_score", "language", "nbest": [{"text",
-    "score", "char_start", "char_end", "window_index"}, ...]}`.
+    Output: `{"id", "best_span_str", "best_span_score", "language", "test_mode", "nbest":
+    [{"text", "score", "char_start", "char_end", "window_index"}, ...]}`.
+
+    Test modes (design README §7): a line without `"parallel"` is answered in mode `self` (the
+    slots hold the input itself). A line with `"parallel": [{"question", "context",
+    "language"}, ...]`, its translations into the slot languages, is answered in mode
+    `translated` (`"test_mode": "translated: ja,ko"`, and `"slot_modes"`: per slot language
+    `"translated"` or `"self"`, a slot whose language the line lacks falling back to the input
+    itself). The slot languages, in the training order, are those of an `xltt_translated`
+    reader when the archive's validation reader is overridden to one, else `ja, ko` (the
+    paper's); their number must equal the model's `num_parallel`; a language twice or not
+    among the slots is an error naming the input. The answer is always taken from the line's
+    own `context`.
 
     SQuAD-format input (MLQA, XQuAD, SQuAD files): `allennlp predict` feeds its input line by
     line, so `load_line` buffers a multi-line JSON document until its top-level closing brace
     (or takes a one-line document at once); the whole document is then answered and written as
     ONE JSON line `{question_id: answer_text}`, the format `allennlp xltt-score` and the
     official scripts read. Use `--silent` with such files (the buffered lines would otherwise
-    print as empty predictions). `predict_squad_file` does the same from Python.
+    print as empty predictions). `predict_squad_file` does the same from Python. With the
+    validation reader overridden to `xltt_translated` (as for `allennlp evaluate`, README "Test
+    modes"), a SQuAD document is answered in mode `translated` with the reader's translation
+    files, attached by question id; the mode and the per-language fallbacks are logged (the
+    output stays `{question_id: answer_text}`).
 
     Registered as a `Predictor` with name `xltt`.
     """
@@ -62,6 +82,7 @@ class XlttPredictor(Predictor):
         self._lines = JsonLineBuffer()
         # Position of the next JSON-lines question in the whole input: the default id.
         self._next_position = 0
+        self._translated_readers: dict[tuple[str, ...], XlttTranslatedReader] = {}
 
     def load_line(self, line: str) -> JsonDict:
         """
@@ -118,7 +139,62 @@ class XlttPredictor(Predictor):
                 )
         qid = str(json_dict.get("id", index))
         language = json_dict.get("language") or UNKNOWN_LANGUAGE
+        if json_dict.get("parallel") is not None:
+            return self._translated_windows(json_dict, qid, language)
         return self._windows(qid, json_dict["question"], json_dict["context"], language)
+
+    def _translated_reader(self, languages: Sequence[str], where: str) -> XlttTranslatedReader:
+        """The `xltt_translated` reader with these slot languages, checked against the model."""
+        expected = getattr(self._model, "num_parallel", None)
+        if expected is not None and len(languages) != expected:
+            raise ConfigurationError(
+                f"{where}: {len(languages)} parallel slot(s) {list(languages)}, but the model "
+                f"was trained with {expected}; give one translation per training slot language"
+            )
+        key = tuple(languages)
+        if key not in self._translated_readers:
+            self._translated_readers[key] = XlttTranslatedReader.from_reader(
+                self._reader(), languages
+            )
+        return self._translated_readers[key]
+
+    def _translated_windows(self, json_dict: JsonDict, qid: str, language: str) -> list[Instance]:
+        """The window instances of a JSON-lines question with its `parallel` translations."""
+        where = f"input id {qid!r}"
+        entries = json_dict["parallel"]
+        if not isinstance(entries, list):
+            raise SquadFormatError(f"{where}: 'parallel' must be a list of objects")
+        given: dict[str, SquadQuestion] = {}
+        for position, entry in enumerate(entries):
+            if not isinstance(entry, dict) or not all(
+                isinstance(entry.get(key), str) for key in ("question", "context", "language")
+            ):
+                raise SquadFormatError(
+                    f"{where}: parallel[{position}] must be an object with string 'question', "
+                    "'context' and 'language'"
+                )
+            if entry["language"] in given:
+                raise SquadFormatError(f"{where}: language {entry['language']!r} given twice")
+            given[entry["language"]] = SquadQuestion(
+                qid, entry["question"], entry["context"], (), 0, position
+            )
+        reader = self._reader()
+        languages = (
+            list(reader.parallel_languages)
+            if isinstance(reader, XlttTranslatedReader)
+            else list(DEFAULT_SLOT_LANGUAGES)
+        )
+        unknown = sorted(set(given) - set(languages))
+        if unknown:
+            raise ConfigurationError(
+                f"{where}: translation language(s) {unknown} are not among the slot languages "
+                f"{languages} the model is used with"
+            )
+        translated = self._translated_reader(languages, where)
+        target = SquadQuestion(qid, json_dict["question"], json_dict["context"], (), 0, 0)
+        return translated.question_instances(
+            target, [given.get(lang) for lang in languages], language
+        )
 
     def _windows(self, qid: str, question: str, context: str, language: str) -> list[Instance]:
         """The indexed window instances of one question."""
@@ -169,17 +245,43 @@ class XlttPredictor(Predictor):
                     "language": metadata.get("language"),
                     "best_span_str": best.text if best else "",
                     "best_span_score": best.score if best else None,
+                    "test_mode": metadata.get("test_mode", SELF_MODE),
+                    **(
+                        {"slot_modes": dict(zip(metadata["parallel_languages"], slot_modes))}
+                        if (slot_modes := metadata.get("slot_modes"))
+                        else {}
+                    ),
                     "nbest": [c.to_json() for c in merged],
                 }
             )
         return sanitize(results)
 
     def predict_squad_questions(
-        self, questions: Iterator[SquadQuestion], language: str
+        self,
+        questions: Iterator[SquadQuestion],
+        language: str,
+        translations: dict[str, dict[str, SquadQuestion]] | None = None,
     ) -> Iterator[JsonDict]:
-        """Answer each question of an iterator of parsed SQuAD questions, in batches."""
+        """
+        Answer each question of an iterator of parsed SQuAD questions, in batches; with
+        `translations` (slot language -> id -> translated question; see
+        `XlttTranslatedReader.load_translations`) in test mode `translated`.
+        """
+        translated = (
+            None
+            if translations is None
+            else self._translated_reader(list(translations), "translations")
+        )
         for batch in lazy_groups_of(questions, 16):
-            groups = [self._windows(q.qid, q.question, q.context, language) for q in batch]
+            if translated is None or translations is None:
+                groups = [self._windows(q.qid, q.question, q.context, language) for q in batch]
+            else:
+                groups = [
+                    translated.question_instances(
+                        q, [translations[lang].get(q.qid) for lang in translations], language
+                    )
+                    for q in batch
+                ]
             for question, output in zip(batch, self._answer_groups(groups)):
                 output["id"] = question.qid
                 yield output
@@ -212,11 +314,31 @@ class XlttPredictor(Predictor):
         self, questions: list[SquadQuestion], file_path: str, language: str
     ) -> dict[str, str]:
         answers: dict[str, str] = {}
+        reader = self._reader()
+        translations = None
+        if isinstance(reader, XlttTranslatedReader):
+            translations = reader.load_translations(file_path, [q.qid for q in questions], language)
         progress = tqdm(total=len(questions), desc=f"predicting {file_path}", unit="question")
-        for output in self.predict_squad_questions(iter(questions), language):
+        fallbacks: Counter = Counter()
+        mode = SELF_MODE
+        for output in self.predict_squad_questions(iter(questions), language, translations):
             answers[output["id"]] = output["best_span_str"]
+            mode = output.get("test_mode", mode)
+            fallbacks.update(
+                lang for lang, used in output.get("slot_modes", {}).items() if used == SELF_MODE
+            )
             progress.update(1)
         progress.close()
+        logger.info(
+            "%s: %d questions answered in test mode %s%s",
+            file_path,
+            len(answers),
+            mode,
+            f" (translations {reader.last_translation_files}; questions whose slot fell back "
+            f"to self: {dict(fallbacks) or 'none'})"
+            if translations is not None
+            else "",
+        )
         missing = {q.qid for q in questions} - set(answers)
         if missing:  # pragma: no cover - guarded by construction
             raise RuntimeError(f"{file_path}: no prediction for {len(missing)} question(s)")
