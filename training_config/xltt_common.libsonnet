@@ -108,6 +108,9 @@
     validation_dataset_reader: $.windows(encoder) { type: 'xltt_squad', language: 'en' },
     validation_data_path: data + $.english_dev,
     validation_data_loader: { batch_size: 32, shuffle: false },
+    // `allennlp evaluate` with the test mode checked and written into the metrics (README
+    // "Test modes"); kept in the archive's config, so no --overrides is needed for it.
+    evaluation: { type: 'xltt' },
   },
 
   // GPU memory knobs (README "GPU: mixed precision, memory, the GPU check"), applied to a whole

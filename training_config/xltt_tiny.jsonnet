@@ -24,6 +24,7 @@ local windows = { transformer_model_name: encoder, length_limit: 96, stride: 48,
   },
   data_loader: { batch_size: 8, shuffle: true },
   validation_data_loader: { batch_size: 16, shuffle: false },
+  evaluation: { type: "xltt" },  // evaluate writes the test mode into the metrics
   trainer: {
     num_epochs: 8,
     cuda_device: -1,

@@ -36,6 +36,7 @@ local weights = {
     instances_per_epoch: 96,
   },
   validation_data_loader: { batch_size: 16, shuffle: false },
+  evaluation: { type: "xltt" },  // evaluate writes the test mode into the metrics
   model: {
     type: 'xltt',
     transformer_model_name: encoder,
