@@ -21,6 +21,7 @@ setup(
         "torch>=2.1",
         "transformers==4.43.4",
         "scikit-learn>=1.3",
+        "pysbd>=0.3.4",
     ],
     include_package_data=False,
     package_data={"xltt_plugin": ["py.typed"]},

@@ -54,7 +54,8 @@ def load_old(commit: str) -> Any:
 def non_encoder(model: Any, tensors: dict, stacked: tuple, old: bool) -> Any:
     """A training step of everything but the encoder (its output is a fixed leaf tensor)."""
     leaf = stacked[0]
-    if old:
+    if old and not hasattr(model, "_encode_stacked"):
+        # A model from before the stacked encoder call: pivot and parallels apart.
         seq = stacked[2]
         parts = (leaf[:, 0, :seq], stacked[1][:, 0, :seq], leaf[:, 1:], stacked[1][:, 1:])
         model._encode = lambda a, b: parts
@@ -112,7 +113,7 @@ def main() -> None:
             tensors["question_with_context"], tensors["parallel_question_with_context"]
         )
     leaf = stacked[0].detach().clone().requires_grad_()
-    frozen = (leaf, *stacked[1:])
+    frozen = type(stacked)(leaf, *stacked[1:])
     rest = bench_common.alternate(
         non_encoder(new, tensors, frozen, old=False),
         non_encoder(old, tensors, frozen, old=True),

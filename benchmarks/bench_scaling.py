@@ -29,27 +29,22 @@ def _timed(fn: Any, repeats: int) -> float:
 
 
 def maa_step(hidden: int, length: int, k: int, repeats: int) -> float:
-    from xltt_plugin.models.xltt import transposed_slots
-    from xltt_plugin.modules.maa import MultilingualAdaptiveAttention
+    from xltt_plugin.modules.maa import MaaQueries, MultilingualAdaptiveAttention
 
     torch.manual_seed(0)
     maa = MultilingualAdaptiveAttention(hidden, k, fusion_init_std=0.02).train()
     head = torch.nn.Linear(2 * hidden, 2)
     encoded = torch.randn(1, k + 1, length, hidden, requires_grad=True)
     masks = torch.ones(1, k + 1, length, dtype=torch.bool)
-    real = torch.ones(1, k, dtype=torch.bool)
-    pair_rows = torch.zeros(k, dtype=torch.long)
-    pair_slots = torch.arange(k)
-    rows = torch.cat([torch.zeros(1, dtype=torch.long), pair_rows])
-    pivots = torch.cat([torch.zeros(1, dtype=torch.long), pair_slots + 1])
-    slots = torch.cat(
-        [torch.arange(1, k + 1).unsqueeze(0), transposed_slots(pair_rows, pair_slots, real, masks)]
+    queries = MaaQueries.of_pivots(encoded, masks, torch.arange(1, k + 1).unsqueeze(0))
+    queries = queries.with_transpositions(
+        torch.zeros(k, dtype=torch.long), torch.arange(k), torch.ones(1, k + 1, dtype=torch.bool)
     )
 
     def step() -> None:
         encoded.grad = None
         maa.zero_grad(set_to_none=True)
-        logits = head(maa.fuse_queries(encoded, masks, rows, pivots, slots))
+        logits = head(maa.fuse_queries(queries))
         logits.logsumexp(dim=1).sum().backward()
 
     return _timed(step, repeats)

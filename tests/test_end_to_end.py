@@ -101,10 +101,10 @@ def test_predict_squad_file_then_score_round_trip(trained, tmp_path, relative):
     )
     answers = json.loads(predictions.read_text())
     questions = _questions(dataset)
-    # Every id answered, each answer a substring of its context.
+    # Every id answered, each answer a non-empty substring of its context.
     assert set(answers) == {qid for qid, _, _ in questions}
     for qid, context, _ in questions:
-        assert answers[qid] in context
+        assert answers[qid] and answers[qid] in context, (qid, answers[qid])
     score = json.loads(allennlp("xltt-score", dataset, str(predictions)).stdout)
     assert score["questions"] == len(questions) and score["unanswered"] == 0
     # The scorer's F1 agrees with the test's own implementation of the MLQA rules.
@@ -135,10 +135,10 @@ def test_predict_json_lines(trained, tmp_path):
     )
     results = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in results] == ["q1", "1", "empty"]
-    for row, result in zip(rows, results):
-        assert result["best_span_str"] in row["context"]
+    for row, result in zip(rows, results[:2]):
+        assert result["best_span_str"] and result["best_span_str"] in row["context"]
+    for result in results:
         assert {"best_span_score", "language", "nbest"} <= set(result)
-    assert results[0]["best_span_str"] != ""
     assert results[1]["language"] == "ja"
     assert results[2]["best_span_str"] == ""
 

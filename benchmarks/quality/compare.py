@@ -18,8 +18,10 @@ seeds (`allennlp xltt-report` with several seeds) is the other half of the noise
 import argparse
 import json
 import os
-import random
 import sys
+
+import numpy as np
+from scipy.stats import bootstrap
 
 from xltt_plugin.commands.score import read_gold_questions, read_predictions
 from xltt_plugin.metrics.normalization import max_over_gold_answers
@@ -49,9 +51,32 @@ def question_f1(
     return totals
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
+def paired_bootstrap(
+    f1_a: np.ndarray, f1_b: np.ndarray, resamples: int, seed: int
+) -> tuple[float, float, float]:
+    """
+    `scipy.stats.bootstrap` of mean(F1 B) - mean(F1 A) with the questions resampled in pairs:
+    the 95% percentile interval and the share of resamples in which B > A. The same seed
+    draws the same question ids for every row (the per-language rows and the average), so the
+    resampling is joint across languages.
+    """
+
+    def difference(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
+        return b.mean(axis=axis) - a.mean(axis=axis)
+
+    result = bootstrap(
+        (f1_a, f1_b),
+        difference,
+        paired=True,
+        vectorized=True,
+        n_resamples=resamples,
+        confidence_level=0.95,
+        method="percentile",
+        random_state=np.random.default_rng(seed),
+    )
+    interval = result.confidence_interval
+    wins = float((result.bootstrap_distribution > 0).mean())
+    return float(interval.low), float(interval.high), wins
 
 
 def main() -> None:
@@ -80,12 +105,7 @@ def main() -> None:
     if not scores:
         sys.exit("compare: no language has predictions in every run folder")
     ids = sorted(next(iter(scores.values()))["A"])
-    rng = random.Random(args.seed)
-    samples = [[rng.choice(ids) for _ in ids] for _ in range(args.resamples)]
     unseen = [language for language in args.unseen if language in scores]
-
-    def mean_f1(language: str, key: str, sample: list[str]) -> float:
-        return sum(scores[language][key][qid] for qid in sample) / len(sample)
 
     rows = [(language, [language]) for language in scores]
     if unseen:
@@ -97,14 +117,17 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     summary = {}
     for label, languages in rows:
-
-        def average(key: str, sample: list[str], languages: list[str] = languages) -> float:
-            return sum(mean_f1(language, key, sample) for language in languages) / len(languages)
-
-        f1_a, f1_b = average("A", ids), average("B", ids)
-        deltas = [average("B", sample) - average("A", sample) for sample in samples]
-        low, high = percentile(deltas, 0.025), percentile(deltas, 0.975)
-        wins = sum(delta > 0 for delta in deltas) / len(deltas)
+        # Per question, F1 averaged over the row's languages. shape: (questions,)
+        per_question = {
+            key: np.array(
+                [sum(scores[lang][key][qid] for lang in languages) / len(languages) for qid in ids]
+            )
+            for key in ("A", "B")
+        }
+        f1_a, f1_b = float(per_question["A"].mean()), float(per_question["B"].mean())
+        low, high, wins = paired_bootstrap(
+            per_question["A"], per_question["B"], args.resamples, args.seed
+        )
         summary[label] = {"f1_a": f1_a, "f1_b": f1_b, "delta": f1_b - f1_a, "ci95": [low, high]}
         print(
             f"| {label} | {f1_a:.1f} | {f1_b:.1f} | {f1_b - f1_a:+.1f} | "

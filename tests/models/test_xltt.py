@@ -1,6 +1,7 @@
 """The `xltt` model: AllenNLP's train/save/load check, losses, switches and decoding."""
 
 import json
+import math
 import os
 
 import pytest
@@ -11,8 +12,9 @@ from allennlp.data import Batch, Vocabulary
 from allennlp.models import Model
 
 from tests import FIXTURE_DATA, REPO
+from tests.modules.maa_oracle import MaaParams, oracle, sequence
 from xltt_plugin.data.xltt_parallel_reader import XlttParallelReader
-from xltt_plugin.models.xltt import XlttModel, _span_mean, transposition_weight
+from xltt_plugin.models.xltt import EncodedWindows, XlttModel, _span_mean, transposition_weight
 
 CONFIG = os.path.join(REPO, "training_config", "xltt_tiny.jsonnet")
 PIVOT = os.path.join(FIXTURE_DATA, "parallel", "squad_en.json")
@@ -184,3 +186,116 @@ def test_decoding_outputs_context_substrings_within_max_length(parallel_batch):
     lengths = out["best_span"][:, 1] - out["best_span"][:, 0]
     assert int(lengths.max()) < 5
     assert isinstance(model, XlttModel)
+
+
+def _hand_cross_entropy(logits: list[float], allowed: list[bool], gold: int) -> float:
+    """-log softmax(logits)[gold] over the allowed positions."""
+    top = max(v for v, keep in zip(logits, allowed) if keep)
+    total = sum(math.exp(v - top) for v, keep in zip(logits, allowed) if keep)
+    return -(logits[gold] - top - math.log(total))
+
+
+def _hand_span_loss(model, g, allowed, gold) -> float:
+    """Eq. 20-21 and the span loss: mean of start and end cross-entropy."""
+    weight = model._span_head.weight.double().tolist()
+    bias = model._span_head.bias.double().tolist()
+    losses = []
+    for boundary in range(2):
+        logits = [
+            bias[boundary] + sum(w * x for w, x in zip(weight[boundary], row)) if row else 0.0
+            for row in g
+        ]
+        losses.append(_hand_cross_entropy(logits, allowed, gold[boundary]))
+    return sum(losses) / 2
+
+
+def _hand_mean(rows: list[list[float]], span: list[int]) -> list[float]:
+    picked = rows[span[0] : span[1] + 1]
+    return [sum(column) / len(picked) for column in zip(*picked)]
+
+
+def _hand_cosine(u: list[float], v: list[float]) -> float:
+    dot = sum(a * b for a, b in zip(u, v))
+    return dot / math.sqrt(sum(a * a for a in u) * sum(b * b for b in v))
+
+
+def test_losses_equal_a_hand_computation_on_a_tiny_case(parallel_batch):
+    """
+    Eq. 22-25 on a stubbed encoder output (batch 2, k = 2, length 6): the pivot loss with
+    self-transposition draws, and Σ_R λ_R L_R / batch with λ_R = max(0, cos(H_S, H_R)) and
+    L_R the span loss of R taken as the pivot (R attending to S and the other translation),
+    every G from the explicit-loop MAA oracle.
+    """
+    vocab, _ = parallel_batch
+    model = build(
+        vocab,
+        maa={"num_heads": 1, "fusion_init_std": 0.3},
+        aux_loss_weight=0.7,
+        self_transposition_prob=0.5,
+    ).train()
+    generator = torch.Generator().manual_seed(0)
+    batch, n, length, h = 2, 3, 6, 32
+    encoded = torch.randn(batch, n, length, h, generator=generator)
+    # Row 0: translation 0 close to the pivot (λ > 0), translation 1 opposite (λ clamped to 0).
+    encoded[0, 1] = encoded[0, 0] + 0.3 * torch.randn(length, h, generator=generator)
+    encoded[0, 2] = -encoded[0, 0] + 0.3 * torch.randn(length, h, generator=generator)
+    mask = torch.ones(batch, n, length, dtype=torch.bool)
+    mask[1, 0, 5:] = False
+    mask[1, 1, 4:] = False
+    model._encode_stacked = lambda pivot, parallel: EncodedWindows(encoded, mask, length, length)
+    tokens = {"tokens": {"token_ids": torch.zeros(batch, length, dtype=torch.long)}}
+    inputs = {
+        "question_with_context": tokens,
+        "context_span": torch.tensor([[2, 5], [2, 4]]),
+        "cls_index": torch.tensor([0, 0]),
+        "answer_span": torch.tensor([[3, 4], [2, 3]]),
+        "parallel_question_with_context": tokens,
+        "parallel_context_span": torch.tensor([[[2, 5], [2, 5]], [[1, 3], [1, 3]]]),
+        "parallel_answer_span": torch.tensor([[[3, 3], [4, 5]], [[2, 3], [0, 0]]]),
+        # Row 1's translation 1 is no real translation.
+        "parallel_mask": torch.tensor([[1, 1], [1, 0]]),
+        "parallel_has_answer": torch.tensor([[1, 1], [1, 0]]),
+    }
+    torch.manual_seed(3)
+    out = model(**inputs)
+    torch.manual_seed(3)
+    draws = torch.rand(batch, 2).tolist()
+
+    params = MaaParams.of(model._maa)
+    seqs = [[sequence(encoded, mask, r, s) for s in range(n)] for r in range(batch)]
+    real = inputs["parallel_mask"].bool().tolist()
+    pivot_loss = 0.0
+    for r in range(batch):
+        slots = [
+            seqs[r][j + 1] if real[r][j] and draws[r][j] >= 0.5 else seqs[r][0] for j in range(2)
+        ]
+        g = oracle(seqs[r][0], slots, params).g
+        first, last = inputs["context_span"][r].tolist()
+        allowed = [(first <= i <= last and mask[r, 0, i].item()) or i == 0 for i in range(length)]
+        pivot_loss += _hand_span_loss(model, g, allowed, inputs["answer_span"][r].tolist())
+    pivot_loss /= batch
+
+    aux = 0.0
+    lambdas = []
+    for r, j in [(0, 0), (0, 1), (1, 0)]:
+        b_s, b_r = seqs[r][0][0], seqs[r][j + 1][0]
+        gold_r = inputs["parallel_answer_span"][r, j].tolist()
+        lam = max(
+            0.0,
+            _hand_cosine(
+                _hand_mean(b_s, inputs["answer_span"][r].tolist()), _hand_mean(b_r, gold_r)
+            ),
+        )
+        lambdas.append(lam)
+        other = seqs[r][2 - j] if real[r][1 - j] else seqs[r][j + 1]
+        g = oracle(seqs[r][j + 1], [seqs[r][0], other], params).g
+        first, last = inputs["parallel_context_span"][r, j].tolist()
+        allowed = [
+            (first <= i <= last and mask[r, j + 1, i].item()) or i == 0 for i in range(length)
+        ]
+        aux += lam * _hand_span_loss(model, g, allowed, gold_r)
+    aux /= batch
+    assert lambdas[0] > 0.5 and lambdas[1] == 0.0
+    assert any(d < 0.5 for row in draws for d in row)  # some slot was drawn to be the pivot
+    assert float(out["aux_loss"]) == pytest.approx(aux, rel=1e-5, abs=1e-6)
+    assert float(out["loss"]) == pytest.approx(pivot_loss + 0.7 * aux, rel=1e-5, abs=1e-6)

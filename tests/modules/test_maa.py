@@ -17,9 +17,10 @@ from xltt_plugin.modules.maa import (
     attend,
     concat_slots,
     fuse,
-    inter_attention,
+    inter_features,
+    inter_scores,
     intra_attention,
-    multi_head_inter_attention,
+    self_attended,
 )
 
 TOL = 1e-10
@@ -261,7 +262,10 @@ def test_inter_attention_eq8(generator: torch.Generator):
     b_s = torch.randn(2, 3, 4, generator=generator, dtype=torch.double)
     b_m = torch.randn(2, 5, 4, generator=generator, dtype=torch.double)
     mask_s, mask_m = make_mask([3, 2], 3), make_mask([4, 5], 5)
-    out = inter_attention(b_s, b_m, mask_s, mask_m)
+    p_s, _, scale = inter_features(b_s)
+    _, p_m, _ = inter_features(b_m)
+    assert scale == 1 / math.sqrt(4)
+    out = inter_scores(p_s, p_m, scale, mask_s, mask_m)
     assert out.shape == (2, 3, 5)
     for n in range(2):
         expected = ref_inter(b_s[n].tolist(), b_m[n].tolist())
@@ -283,7 +287,9 @@ def test_multi_head_inter_attention_eq9_matches_per_head_loop(
     bias_s = torch.randn(h, generator=generator, dtype=torch.double)
     bias_m = torch.randn(h, generator=generator, dtype=torch.double)
     mask_s, mask_m = make_mask([3, 2], 3), make_mask([4, 3], 4)
-    out = multi_head_inter_attention(b_s, b_m, num_heads, w_s, w_m, bias_s, bias_m, mask_s, mask_m)
+    p_s, _, scale = inter_features(b_s, num_heads, w_s, bias_s, w_m, bias_m)
+    _, p_m, _ = inter_features(b_m, num_heads, w_s, bias_s, w_m, bias_m)
+    out = inter_scores(p_s, p_m, scale, mask_s, mask_m)
     for n in range(2):
         expected = ref_multi_head_inter(
             b_s[n].tolist(),
@@ -304,8 +310,10 @@ def test_one_head_without_projection_is_exactly_eq8(generator: torch.Generator):
     b_s = torch.randn(2, 3, 4, generator=generator)
     b_m = torch.randn(2, 5, 4, generator=generator)
     eye = torch.eye(4)
-    via_heads = multi_head_inter_attention(b_s, b_m, 1, eye, eye)
-    plain = inter_attention(b_s, b_m)
+    eye_s, _, eye_scale = inter_features(b_s, 1, eye, None, eye, None)
+    _, eye_m, _ = inter_features(b_m, 1, eye, None, eye, None)
+    via_heads = inter_scores(eye_s, eye_m, eye_scale)
+    plain = inter_scores(b_s, b_m, inter_features(b_s)[2])
     assert torch.allclose(via_heads, plain, atol=1e-6)
     # The module with one head has no projections and its A_SM is exactly eq. 8.
     module = MultilingualAdaptiveAttention(4, 1).eval()
@@ -321,12 +329,19 @@ def test_one_head_without_projection_is_exactly_eq8(generator: torch.Generator):
 
 def test_adaptive_attention_eq10_11(generator: torch.Generator):
     a_s = torch.softmax(torch.randn(2, 3, 3, generator=generator, dtype=torch.double), -1)
-    a_sm = torch.randn(2, 3, 4, generator=generator, dtype=torch.double)
+    p_s = torch.randn(2, 3, 5, generator=generator, dtype=torch.double)
+    p_m = torch.randn(2, 4, 5, generator=generator, dtype=torch.double)
     a_m = torch.softmax(torch.randn(2, 4, 4, generator=generator, dtype=torch.double), -1)
-    out = adaptive_attention(a_s, a_sm, a_m)
+    scale = 0.3
+    # Eq. 10 regrouped: c (A_S P_S)(A_M P_M)^T, against the triple product A_S A_SM A_M^T.
+    out = adaptive_attention(self_attended(a_s, p_s), self_attended(a_m, p_m), scale)
     assert out.shape == (2, 3, 4)
     for n in range(2):
-        expected = ref_adaptive(a_s[n].tolist(), a_sm[n].tolist(), a_m[n].tolist())
+        a_sm = [
+            [scale * ref_dot(p_s[n, i].tolist(), p_m[n, j].tolist()) for j in range(4)]
+            for i in range(3)
+        ]
+        expected = ref_adaptive(a_s[n].tolist(), a_sm, a_m[n].tolist())
         for i in range(3):
             for j in range(4):
                 assert abs(out[n, i, j].item() - expected[i][j]) < TOL

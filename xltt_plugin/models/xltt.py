@@ -1,7 +1,7 @@
 """The XLTT model: shared encoder, multilingual adaptive attention, span heads, losses."""
 
 import logging
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 import torch
 from allennlp.common import Lazy
@@ -23,7 +23,7 @@ from xltt_plugin.models.span_decoding import (
     top_span_pairs,
     window_candidates,
 )
-from xltt_plugin.modules.maa import MultilingualAdaptiveAttention, pad_to
+from xltt_plugin.modules.maa import MaaQueries, MultilingualAdaptiveAttention, pad_to
 from xltt_plugin.training.task_weights import TaskWeights
 
 logger = logging.getLogger(__name__)
@@ -135,51 +135,6 @@ class XlttModel(Model):
         self._pending: dict[tuple[str, str], dict[str, Any]] = {}
         (initializer or InitializerApplicator())(self)
 
-    # ------------------------------------------------------------------ encoding
-    def _encode_stacked(
-        self,
-        pivot: TextFieldTensors,
-        parallel: TextFieldTensors | None,
-    ) -> tuple[torch.Tensor, torch.Tensor, int, int]:
-        """
-        The pivot windows and their k parallel windows through the encoder in ONE call, as a
-        stack at their common length (sequence 0 the pivot, 1..k the parallels).
-
-        # Returns
-
-        `(encoded, mask, seq_len, par_len)`: shapes (batch, 1 + k, L, h) and
-        (batch, 1 + k, L) with `L = max(seq_len, par_len)`; `par_len` is 0 without parallels.
-        """
-        tokens = pivot["tokens"]
-        # shape: (batch_size, seq_len)
-        ids_s, mask_s = tokens["token_ids"], tokens["mask"].bool()
-        type_s = tokens.get("type_ids")
-        seq_len = ids_s.size(1)
-        if parallel is None:
-            encoded = self._embedder(ids_s, mask_s, type_ids=type_s)
-            return encoded.unsqueeze(1), mask_s.unsqueeze(1), seq_len, 0
-        par = parallel["tokens"]
-        # shape: (batch_size, k, par_len)
-        ids_p, mask_p = par["token_ids"], par["mask"].bool()
-        type_p = par.get("type_ids")
-        batch_size, k, par_len = ids_p.shape
-        length = max(seq_len, par_len)
-        ids = torch.cat(
-            [pad_to(ids_s, length, -1).unsqueeze(1), pad_to(ids_p, length, -1)], dim=1
-        ).view(batch_size * (k + 1), length)
-        # shape: (batch_size, k + 1, length)
-        mask = torch.cat(
-            [pad_to(mask_s, length, -1).unsqueeze(1), pad_to(mask_p, length, -1)], dim=1
-        )
-        types = None
-        if type_s is not None and type_p is not None:
-            types = torch.cat(
-                [pad_to(type_s, length, -1).unsqueeze(1), pad_to(type_p, length, -1)], dim=1
-            ).view(batch_size * (k + 1), length)
-        # shape: (batch_size * (k + 1), length, hidden)
-        encoded = self._embedder(ids, mask.view(batch_size * (k + 1), length), type_ids=types)
-        return encoded.view(batch_size, k + 1, length, -1), mask, seq_len, par_len
-
     # ------------------------------------------------------------------ forward
     def forward(
         self,
@@ -223,74 +178,43 @@ class XlttModel(Model):
         # Returns
 
         `Dict[str, Any]` with `span_start_logits`, `span_end_logits` (batch_size, seq_len),
-        `loss` when `answer_span` is given, and outside training `best_span` (batch_size, 2),
-        `best_span_scores`, `best_span_str` and `nbest` (per window, JSON-ready candidates).
+        `loss` when `answer_span` is given (and `aux_loss` when the auxiliary loss applies),
+        and outside training `best_span` (batch_size, 2), `best_span_scores`, `best_span_str`
+        and `nbest` (per window, JSON-ready candidates).
         """
-        encoded, masks, seq_len, _ = self._encode_stacked(
-            question_with_context, parallel_question_with_context
-        )
-        batch_size, num_sequences = masks.shape[:2]
-        k = num_sequences - 1
-        device = encoded.device
-        # shape: (batch_size, seq_len)
-        mask_s = masks[:, 0, :seq_len]
-        if cls_index is None:
-            cls_index = torch.zeros(batch_size, dtype=torch.long, device=device)
-        cls_index = cls_index.view(-1).long()
+        # 1. Pivot and translation windows through the shared encoder (eq. 1-4).
+        stack = self._encode_stacked(question_with_context, parallel_question_with_context)
+        batch_size, seq_len = stack.mask.size(0), stack.seq_len
+        cls_index = self._cls_index(cls_index, batch_size, stack.mask.device)
+        real = self._real_translations(stack, parallel_mask)
 
-        # Queries of the one MAA call: (row, pivot sequence, k slot sequences). First the pivot
-        # S of every row attending to its translations (a missing one: S itself) ...
-        rows = torch.arange(batch_size, device=device)
-        pivots = torch.zeros_like(rows)
-        slots = torch.zeros(batch_size, self._num_parallel, dtype=torch.long, device=device)
-        real: torch.Tensor | None = None
-        if k > 0:
-            # shape: (batch_size, k)
-            real = slot_mask_real(parallel_mask, masks[:, 1:])
-            slot_mask = real
-            if self.training and self._self_transposition_prob > 0:
-                keep = torch.rand(slot_mask.shape, device=slot_mask.device)
-                slot_mask = slot_mask & (keep >= self._self_transposition_prob)
-            present = slot_mask & masks[:, 1:].any(dim=-1)
-            slots = torch.where(present, torch.arange(1, k + 1, device=device), 0)
-
-        # ... then, for the auxiliary loss, each translation R with a gold span as the pivot.
-        aux_pairs: tuple[torch.Tensor, torch.Tensor] | None = None
+        # 2. The MAA queries: each pivot S attending to its translations and, for the
+        # auxiliary loss, each translation R with a gold span attending to S and the others.
+        queries = MaaQueries.of_pivots(stack.encoded, stack.mask, self._pivot_slots(stack, real))
+        aux_pairs = None
         if (
             answer_span is not None
-            and real is not None
-            and self._aux_loss_weight > 0
             and parallel_answer_span is not None
             and parallel_context_span is not None
-            and parallel_has_answer is not None
         ):
-            pivot_has = answer_span[:, 0] != cls_index
-            # shape: (batch_size, k)
-            active = parallel_has_answer.bool() & real & pivot_has.unsqueeze(1)
-            pair_rows, pair_slots = active.nonzero(as_tuple=True)
-            aux_pairs = (pair_rows, pair_slots)
-            rows = torch.cat([rows, pair_rows])
-            pivots = torch.cat([pivots, pair_slots + 1])
-            slots = torch.cat([slots, transposed_slots(pair_rows, pair_slots, real, masks)], dim=0)
+            aux_pairs = self._auxiliary_pairs(answer_span, cls_index, real, parallel_has_answer)
+        if aux_pairs is not None:
+            queries = queries.with_transpositions(*aux_pairs, usable=_usable(real, stack.mask))
 
-        # shape: (queries, L, head_dim)
-        if self._maa is None:
-            g = encoded[rows, pivots]
-        else:
-            g = self._maa.fuse_queries(encoded, masks, rows, pivots, slots)
+        # 3. Span logits over G of every query (eq. 20-21); the first batch_size are the pivots'.
         # shape: (queries, L, 2)
-        logits = self._span_head(g)
-        start_logits = logits[:batch_size, :seq_len, 0]
-        end_logits = logits[:batch_size, :seq_len, 1]
+        logits = self._span_head(self._fuse(queries))
+        start_logits, end_logits = logits[:batch_size, :seq_len].unbind(-1)
         # shape: (batch_size, seq_len)
-        context_mask = span_mask(context_span, seq_len) & mask_s
+        context_mask = span_mask(context_span, seq_len) & stack.mask[:, 0, :seq_len]
         output: dict[str, Any] = {
             "span_start_logits": start_logits,
             "span_end_logits": end_logits,
         }
 
+        # 4. Losses (eq. 22-25).
         if answer_span is not None:
-            weights = self._instance_weights(metadata, task, batch_size, device)
+            weights = self._instance_weights(metadata, task, batch_size, stack.mask.device)
             per_instance = self._span_loss(
                 start_logits, end_logits, context_mask, cls_index, answer_span
             )
@@ -298,8 +222,7 @@ class XlttModel(Model):
             if aux_pairs is not None:
                 assert parallel_answer_span is not None and parallel_context_span is not None
                 aux = self._auxiliary_loss(
-                    encoded,
-                    masks,
+                    stack,
                     logits[batch_size:],
                     answer_span,
                     parallel_answer_span,
@@ -311,11 +234,118 @@ class XlttModel(Model):
                 loss = loss + self._aux_loss_weight * aux
             output["loss"] = loss
 
+        # 5. Best spans, n-best lists and the per-question metric outside training.
         if not self.training:
             self._decode(
                 output, start_logits, end_logits, context_mask, answer_span, cls_index, metadata
             )
         return output
+
+    # ------------------------------------------------------------------ forward's steps
+    def _encode_stacked(
+        self,
+        pivot: TextFieldTensors,
+        parallel: TextFieldTensors | None,
+    ) -> "EncodedWindows":
+        """
+        The pivot windows and their k parallel windows through the encoder in ONE call, as a
+        stack at their common length (sequence 0 the pivot, 1..k the parallels).
+        """
+        tokens = pivot["tokens"]
+        # shape: (batch_size, seq_len)
+        ids_s, mask_s = tokens["token_ids"], tokens["mask"].bool()
+        type_s = tokens.get("type_ids")
+        seq_len = ids_s.size(1)
+        if parallel is None:
+            encoded = self._embedder(ids_s, mask_s, type_ids=type_s)
+            return EncodedWindows(encoded.unsqueeze(1), mask_s.unsqueeze(1), seq_len, 0)
+        par = parallel["tokens"]
+        # shape: (batch_size, k, par_len)
+        ids_p, mask_p = par["token_ids"], par["mask"].bool()
+        type_p = par.get("type_ids")
+        batch_size, k, par_len = ids_p.shape
+        length = max(seq_len, par_len)
+        ids = torch.cat(
+            [pad_to(ids_s, length, -1).unsqueeze(1), pad_to(ids_p, length, -1)], dim=1
+        ).view(batch_size * (k + 1), length)
+        # shape: (batch_size, k + 1, length)
+        mask = torch.cat(
+            [pad_to(mask_s, length, -1).unsqueeze(1), pad_to(mask_p, length, -1)], dim=1
+        )
+        types = None
+        if type_s is not None and type_p is not None:
+            types = torch.cat(
+                [pad_to(type_s, length, -1).unsqueeze(1), pad_to(type_p, length, -1)], dim=1
+            ).view(batch_size * (k + 1), length)
+        # shape: (batch_size * (k + 1), length, hidden)
+        encoded = self._embedder(ids, mask.view(batch_size * (k + 1), length), type_ids=types)
+        return EncodedWindows(encoded.view(batch_size, k + 1, length, -1), mask, seq_len, par_len)
+
+    @staticmethod
+    def _cls_index(
+        cls_index: torch.Tensor | None, batch_size: int, device: torch.device
+    ) -> torch.Tensor:
+        """The CLS position of each window (0 when not given). shape: (batch_size,)"""
+        if cls_index is None:
+            return torch.zeros(batch_size, dtype=torch.long, device=device)
+        return cls_index.view(-1).long()
+
+    @staticmethod
+    def _real_translations(
+        stack: "EncodedWindows", parallel_mask: torch.Tensor | None
+    ) -> torch.Tensor | None:
+        """The slots holding a real translation; None without parallel input. shape: (batch, k)"""
+        if stack.mask.size(1) == 1:
+            return None
+        if parallel_mask is None:
+            return stack.mask.new_ones(stack.mask.shape[0], stack.mask.shape[1] - 1)
+        return parallel_mask.bool()
+
+    def _pivot_slots(self, stack: "EncodedWindows", real: torch.Tensor | None) -> torch.Tensor:
+        """
+        The pivot's slots: translation `j` (sequence `j + 1`) where it is real and has tokens,
+        else the pivot itself (0); in training each real slot is also replaced by the pivot
+        with probability `self_transposition_prob` (design README section 7).
+        shape: (batch_size, num_parallel)
+        """
+        batch_size = stack.mask.size(0)
+        if real is None:
+            return torch.zeros(
+                batch_size, self._num_parallel, dtype=torch.long, device=stack.mask.device
+            )
+        slot_mask = real
+        if self.training and self._self_transposition_prob > 0:
+            keep = torch.rand(slot_mask.shape, device=slot_mask.device)
+            slot_mask = slot_mask & (keep >= self._self_transposition_prob)
+        present = slot_mask & stack.mask[:, 1:].any(dim=-1)
+        k = present.size(1)
+        return torch.where(present, torch.arange(1, k + 1, device=present.device), 0)
+
+    def _auxiliary_pairs(
+        self,
+        answer_span: torch.Tensor,
+        cls_index: torch.Tensor,
+        real: torch.Tensor | None,
+        parallel_has_answer: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """
+        The (batch row, translation) pairs of the auxiliary loss: the translation is real and
+        holds its gold span while the pivot holds its own. None when the loss is off or no
+        translations are given. shape: (pairs,), twice
+        """
+        if real is None or self._aux_loss_weight <= 0 or parallel_has_answer is None:
+            return None
+        pivot_has = answer_span[:, 0] != cls_index
+        # shape: (batch_size, k)
+        active = parallel_has_answer.bool() & real & pivot_has.unsqueeze(1)
+        pair_rows, pair_slots = active.nonzero(as_tuple=True)
+        return pair_rows, pair_slots
+
+    def _fuse(self, queries: MaaQueries) -> torch.Tensor:
+        """G of every query: MAA's output, or B of its pivot without MAA. shape: (Q, L, d)"""
+        if self._maa is None:
+            return queries.encoded[queries.rows, queries.pivots]
+        return self._maa.fuse_queries(queries)
 
     @staticmethod
     def _span_loss(
@@ -365,8 +395,7 @@ class XlttModel(Model):
 
     def _auxiliary_loss(
         self,
-        encoded: torch.Tensor,
-        masks: torch.Tensor,
+        stack: "EncodedWindows",
         logits: torch.Tensor,
         answer_span: torch.Tensor,
         parallel_answer_span: torch.Tensor,
@@ -376,13 +405,13 @@ class XlttModel(Model):
     ) -> torch.Tensor:
         """
         Σ_R λ_R · L_R (eq. 23-25), averaged over the batch, over the `pairs` (batch row,
-        translation slot) whose translation is real and holds its gold span while the pivot
-        holds its own. `logits`: the span logits of those translations taken as the pivot
-        (they attend to S and the other translations), one row per pair.
+        translation) of `_auxiliary_pairs`. `logits`: the span logits of those translations
+        taken as the pivot (they attend to S and the other translations), one row per pair.
+        λ_R = max(0, cos(H_S, H_R)) without gradient, H_X the mean of B_X over the gold span.
 
-        encoded shape: (batch, 1 + k, L, h); masks shape: (batch, 1 + k, L);
         logits shape: (pairs, L, 2)
         """
+        encoded, masks = stack.encoded, stack.mask
         batch_size, _, length, _ = encoded.shape
         pair_rows, pair_slots = pairs
         if pair_rows.numel() == 0:
@@ -492,49 +521,29 @@ class XlttModel(Model):
     default_predictor = "xltt"
 
 
-def slot_mask_real(parallel_mask: torch.Tensor | None, b_p: torch.Tensor) -> torch.Tensor:
-    """The slots holding a real translation. shape: (batch_size, k)"""
-    if parallel_mask is None:
-        return torch.ones(b_p.shape[:2], dtype=torch.bool, device=b_p.device)
-    return parallel_mask.bool()
-
-
-def transposed_slots(
-    pair_rows: torch.Tensor, pair_slots: torch.Tensor, real: torch.Tensor, masks: torch.Tensor
-) -> torch.Tensor:
+class EncodedWindows(NamedTuple):
     """
-    The slots of translation R = `pair_slots` (0-based among the k translations) taken as the
-    pivot: S (sequence 0) first, then the other translations in order, each replaced by R
-    itself (self-transposition) where it is no real translation or has no tokens.
+    The encoder's output for a batch: the pivot window (sequence 0) and its k parallel
+    windows (1..k) of each row at their common length `L = max(seq_len, par_len)`.
 
-    # Parameters
-
-    pair_rows, pair_slots : `torch.Tensor`
-        shape: (pairs,)
-    real : `torch.Tensor`
-        shape: (batch, k), bool: the slot holds a real translation.
-    masks : `torch.Tensor`
-        shape: (batch, 1 + k, L), bool: token masks of S and the k translations.
-
-    # Returns
-
-    `torch.Tensor`
-        shape: (pairs, k), sequence indices in 0..k
+    * `encoded` # shape: (batch_size, 1 + k, L, h)
+    * `mask` # shape: (batch_size, 1 + k, L), bool
+    * `seq_len` the pivot windows' length; `par_len` the parallels' (0 without them)
     """
-    k = real.size(1)
-    device = real.device
-    # Row r: [0] + [j + 1 for j != r]. shape: (k, k)
-    table = torch.tensor(
-        [[0] + [j + 1 for j in range(k) if j != r] for r in range(k)],
-        dtype=torch.long,
-        device=device,
-    )
-    # S counts as real; each sequence must also have a token. shape: (batch, 1 + k)
-    usable = torch.cat([torch.ones_like(real[:, :1]), real.bool()], dim=1) & masks.bool().any(-1)
-    # shape: (pairs, k)
-    chosen = table[pair_slots]
-    ok = torch.gather(usable[pair_rows], 1, chosen)
-    return torch.where(ok, chosen, (pair_slots + 1).unsqueeze(1))
+
+    encoded: torch.Tensor
+    mask: torch.Tensor
+    seq_len: int
+    par_len: int
+
+
+def _usable(real: torch.Tensor | None, masks: torch.Tensor) -> torch.Tensor:
+    """
+    Which sequences can fill a transposed query's slot: S always, a translation when it is
+    real; each must also have a token. shape: (batch, 1 + k), bool
+    """
+    assert real is not None
+    return torch.cat([torch.ones_like(real[:, :1]), real.bool()], dim=1) & masks.bool().any(-1)
 
 
 def transposition_weight(h_s: torch.Tensor, h_r: torch.Tensor) -> torch.Tensor:

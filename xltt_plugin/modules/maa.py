@@ -1,34 +1,157 @@
 """
 Multilingual adaptive attention (MAA), XLTT eq. 5-17.
 
-The math lives in pure functions (tensors in, tensors out) that accept any number of leading
-batch dimensions, written `*` in the shape comments; the module
-`MultilingualAdaptiveAttention` wires them together for one pivot and `k` parallel slots.
+ONE implementation: `MultilingualAdaptiveAttention.steps` computes the equations as the named
+steps of the design README (section 3) for a batch of `MaaQueries`, and everything runs it:
+the training step (the pivot attending to its translations and, for the auxiliary loss, each
+translation attending to the pivot and the other translations), evaluation and prediction,
+`forward` and `attention_maps`. Each step is a pure function below (tensors in, tensors out,
+any number of leading batch dimensions, written `*` in the shape comments):
 
-Reading of the paper taken here (see the design README, section 3):
+1. intra maps (5-7): `A_X = softmax(B_X B_X^T / sqrt(h))`, an `L_X x L_X` attention map
+   (`intra_attention`);
+2. inter scores (8-9): `A_SM = c · P_S P_M^T` with `P_X = B_X` and `c = 1/sqrt(h)` for one
+   head, or the per-head projections of S and M stacked head after head and
+   `c = 1/(heads · sqrt(h/heads))`, which is the mean of the per-head scaled scores
+   (`inter_features`; `inter_scores` builds `A_SM` for inspection);
+3. adaptive map (10-11): `Â_SM = A_S · A_SM · A_M^T`, computed as `c · (A_S P_S)(A_M P_M)^T`,
+   the same product regrouped: `Z_X = A_X P_X` once per sequence (`self_attended`), then one
+   product per pair (`adaptive_attention`);
+4. attended slots (12-13): `C'_M = softmax(Â_SM) B_M`, the softmax over M's real positions
+   (`attend`);
+5. concatenation (14-15): `C' = [C'_M ; C'_N ; ...]` (`concat_slots`);
+6. fusion (16-17): `C = C' W_C + b_C`, `G_S = [B_S ; LayerNorm(B_S + C)]` (`fuse`).
 
-* intra (5-7): `A_X = softmax(B_X B_X^T / sqrt(h))`, an `L_X x L_X` attention map;
-* inter (8-9): `A_SM = B_S B_M^T / sqrt(h)`, raw scores; the multi-head variant projects S and
-  M per head and averages the per-head scores;
-* adaptive (10-11): `Â_SM = A_S · A_SM · A_M^T`, which equals the scaled dot product of the
-  self-attended representations `(A_S B_S)(A_M B_M)^T / sqrt(h)`;
-* attended (12-13): `C'_M = softmax(Â_SM) B_M`, the softmax over M's real positions;
-* multilingual (14-15): `C' = [C'_M ; C'_N ; ...]`;
-* fuse (16-17): `C = C' W_C + b_C`, `G_S = [B_S ; LayerNorm(B_S + C)]`.
+Masked softmaxes fill masked scores with the dtype's minimum (no addition that could overflow
+to `-inf` in float16) and are computed in at least float32, so fully padded rows and empty
+slots give zeros, never NaN, under `torch.autocast` too.
 """
 
 import math
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from allennlp.common import Registrable
 
+# ---------------------------------------------------------------------------------------------
+# The query layout
+# ---------------------------------------------------------------------------------------------
 
-def _masked_softmax(scores: torch.Tensor, key_mask: torch.Tensor) -> torch.Tensor:
+
+@dataclass(frozen=True)
+class MaaQueries:
+    """
+    What one MAA call computes: `Q` queries over per-row stacks of `n` encoded sequences
+    (sequence 0 of a row is the pivot window S, 1..k its translations, at a common length `L`).
+    Query `q` takes sequence `pivots[q]` of batch row `rows[q]` as its pivot and the sequences
+    `slots[q]` of the same row as its `k` parallel slots; a slot equal to the pivot is a
+    self-transposition (the pivot attends to itself there).
+
+    # Parameters
+
+    encoded : `torch.Tensor`
+        # shape: (batch, n, L, h)
+    mask : `torch.Tensor`
+        True at real positions. # shape: (batch, n, L), bool
+    rows : `torch.Tensor`
+        # shape: (Q,), long
+    pivots : `torch.Tensor`
+        # shape: (Q,), long, indices into the n sequences
+    slots : `torch.Tensor`
+        # shape: (Q, k), long, indices into the n sequences
+    """
+
+    encoded: torch.Tensor
+    mask: torch.Tensor
+    rows: torch.Tensor
+    pivots: torch.Tensor
+    slots: torch.Tensor
+
+    @classmethod
+    def of_pivots(
+        cls, encoded: torch.Tensor, mask: torch.Tensor, slots: torch.Tensor
+    ) -> "MaaQueries":
+        """
+        One query per batch row: its sequence 0 (the pivot S) attending to `slots`.
+
+        # Parameters
+
+        encoded : `torch.Tensor`
+            # shape: (batch, n, L, h)
+        mask : `torch.Tensor`
+            # shape: (batch, n, L), bool
+        slots : `torch.Tensor`
+            # shape: (batch, k), long
+        """
+        rows = torch.arange(encoded.size(0), device=encoded.device)
+        return cls(encoded, mask.bool(), rows, torch.zeros_like(rows), slots)
+
+    def with_transpositions(
+        self, rows: torch.Tensor, translations: torch.Tensor, usable: torch.Tensor
+    ) -> "MaaQueries":
+        """
+        These queries followed by one per (row, translation) pair with the translation R
+        (sequence `translations + 1`) as the pivot: the auxiliary loss's transposition. R's
+        slots are S (sequence 0) first, then the other translations in order, each replaced
+        by R itself (self-transposition) where it is not `usable`.
+
+        # Parameters
+
+        rows, translations : `torch.Tensor`
+            # shape: (pairs,), long; `translations` 0-based among the k translations
+        usable : `torch.Tensor`
+            Whether each sequence can fill a slot. # shape: (batch, 1 + k), bool
+        """
+        k = usable.size(1) - 1
+        # Row r: [0] + [j + 1 for j != r]. shape: (k, k)
+        table = torch.tensor(
+            [[0] + [j + 1 for j in range(k) if j != r] for r in range(k)],
+            dtype=torch.long,
+            device=usable.device,
+        )
+        pivots = translations + 1
+        # shape: (pairs, k)
+        chosen = table[translations]
+        ok = torch.gather(usable[rows], 1, chosen)
+        slots = torch.where(ok, chosen, pivots.unsqueeze(1))
+        return MaaQueries(
+            self.encoded,
+            self.mask,
+            torch.cat([self.rows, rows]),
+            torch.cat([self.pivots, pivots]),
+            torch.cat([self.slots, slots], dim=0),
+        )
+
+    def flat(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """
+        `(sequences, mask, pivot_ids, slot_ids)`: the `N = batch * n` sequences in one batch
+        dimension, # shape: (N, L, h), (N, L), and the queries' indices into it,
+        # shape: (Q,), (Q, k).
+        """
+        batch, n, length, hidden = self.encoded.shape
+        sequences = self.encoded.reshape(batch * n, length, hidden)
+        mask = self.mask.bool().reshape(batch * n, length)
+        pivot_ids = self.rows * n + self.pivots
+        slot_ids = self.rows.unsqueeze(1) * n + self.slots
+        return sequences, mask, pivot_ids, slot_ids
+
+
+# ---------------------------------------------------------------------------------------------
+# The steps (pure functions)
+# ---------------------------------------------------------------------------------------------
+
+
+def masked_softmax(
+    scores: torch.Tensor, key_mask: torch.Tensor, query_mask: torch.Tensor | None = None
+) -> torch.Tensor:
     """
     Softmax over the last dimension restricted to the keys where `key_mask` is True. Masked
-    keys get exactly zero weight; a row whose keys are all masked is all zeros.
+    keys get exactly zero weight; a row whose keys are all masked, or whose query is masked
+    (`query_mask` False), is all zeros. Masked scores are replaced (not shifted) by the
+    dtype's minimum and the softmax runs in at least float32, so float16 / bfloat16 inputs give
+    no NaN or inf, in values or gradients.
 
     # Parameters
 
@@ -36,22 +159,27 @@ def _masked_softmax(scores: torch.Tensor, key_mask: torch.Tensor) -> torch.Tenso
         # shape: (*, L_q, L_k)
     key_mask : `torch.Tensor`
         # shape: (*, L_k), bool
+    query_mask : `torch.Tensor`, optional
+        # shape: (*, L_q), bool
 
     # Returns
 
     `torch.Tensor`
-        # shape: (*, L_q, L_k)
+        The dtype of `scores`. # shape: (*, L_q, L_k)
     """
     # shape: (*, 1, L_k)
-    keys = key_mask.unsqueeze(-2)
+    keys = key_mask.bool().unsqueeze(-2)
     filled = scores.masked_fill(~keys, torch.finfo(scores.dtype).min)
-    return torch.softmax(filled, dim=-1) * keys.to(scores.dtype)
+    probs = torch.softmax(filled, dim=-1, dtype=torch.promote_types(scores.dtype, torch.float32))
+    # shape: (*, L_q | 1, L_k)
+    keep = keys if query_mask is None else keys & query_mask.bool().unsqueeze(-1)
+    return probs.masked_fill(~keep, 0.0).to(scores.dtype)
 
 
 def intra_attention(b: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """
-    Intra (self) attention of one sequence, eq. 5-7: `A_X = softmax(B_X B_X^T / sqrt(h))`,
-    with padded keys masked out and padded query rows set to zero.
+    Step 1, intra (self) attention of one sequence, eq. 5-7:
+    `A_X = softmax(B_X B_X^T / sqrt(h))`, padded keys masked out, padded query rows zero.
 
     # Parameters
 
@@ -63,43 +191,80 @@ def intra_attention(b: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     # Returns
 
     `torch.Tensor`
-        `A_X`, each real row a distribution over the real positions.
-        # shape: (*, L, L)
+        `A_X`, each real row a distribution over the real positions. # shape: (*, L, L)
     """
-    mask = mask.bool()
     # shape: (*, L, L)
-    scores = torch.matmul(b, b.transpose(-1, -2)) / math.sqrt(b.size(-1))
-    probs = _masked_softmax(scores, mask)
-    return probs * mask.unsqueeze(-1).to(probs.dtype)
+    scores = torch.matmul(b / math.sqrt(b.size(-1)), b.transpose(-1, -2))
+    return masked_softmax(scores, mask, mask)
 
 
-def _zero_padded_scores(
-    scores: torch.Tensor, mask_s: torch.Tensor | None, mask_m: torch.Tensor | None
-) -> torch.Tensor:
-    # scores: (*, L_S, L_M); mask_s: (*, L_S); mask_m: (*, L_M)
-    if mask_s is not None:
-        scores = scores * mask_s.bool().unsqueeze(-1).to(scores.dtype)
-    if mask_m is not None:
-        scores = scores * mask_m.bool().unsqueeze(-2).to(scores.dtype)
-    return scores
+def inter_features(
+    b: torch.Tensor,
+    num_heads: int = 1,
+    weight_s: torch.Tensor | None = None,
+    bias_s: torch.Tensor | None = None,
+    weight_m: torch.Tensor | None = None,
+    bias_m: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """
+    Step 2's features, eq. 8-9: `(P_S, P_M, c)` such that the inter scores of a pivot `S` and
+    a parallel `M` are `A_SM = c · P_S P_M^T` (`inter_scores`), computed for every sequence in
+    both roles.
+
+    One head (no weights): `P = B` and `c = 1/sqrt(h)`, eq. 8. Several heads: head `n`
+    projects S and M with its own linear maps to `d = out_dim / num_heads` dimensions and
+    scores them as `(B_S W_S^n + b_S^n)(B_M W_M^n + b_M^n)^T / sqrt(d)`; the mean over heads
+    of these per-head dot products is one dot product of the heads' features stacked side by
+    side, divided by `num_heads`, so `P_X` holds all heads and `c = 1/(num_heads · sqrt(d))`.
+
+    # Parameters
+
+    b : `torch.Tensor`
+        # shape: (*, L, h)
+    num_heads : `int`
+        Must divide `out_dim`.
+    weight_s, weight_m : `torch.Tensor`, optional
+        Pivot-side and parallel-side projections of all heads, head after head
+        (`torch.nn.Linear` layout: head `n` is rows `n*d:(n+1)*d`). # shape: (out_dim, h)
+    bias_s, bias_m : `torch.Tensor`, optional
+        # shape: (out_dim,)
+
+    # Returns
+
+    `tuple[torch.Tensor, torch.Tensor, float]`
+        `P_S` and `P_M` of every sequence, # shape: (*, L, d_total), and `c`.
+    """
+    if weight_s is None or weight_m is None:
+        return b, b, 1.0 / math.sqrt(b.size(-1))
+    out_dim = weight_s.size(0)
+    if out_dim % num_heads != 0 or weight_m.size(0) != out_dim:
+        raise ValueError(
+            f"inter_features: projection sizes {tuple(weight_s.shape)} and "
+            f"{tuple(weight_m.shape)} do not split into {num_heads} equal heads"
+        )
+    scale = 1.0 / (num_heads * math.sqrt(out_dim // num_heads))
+    return F.linear(b, weight_s, bias_s), F.linear(b, weight_m, bias_m), scale
 
 
-def inter_attention(
-    b_s: torch.Tensor,
-    b_m: torch.Tensor,
+def inter_scores(
+    p_s: torch.Tensor,
+    p_m: torch.Tensor,
+    scale: float,
     mask_s: torch.Tensor | None = None,
     mask_m: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """
-    Inter attention between the pivot S and a parallel M, eq. 8: raw scaled scores
-    `A_SM = B_S B_M^T / sqrt(h)` (no softmax). Entries in a padded row or column are zero.
+    Step 2, inter attention scores between a pivot S and a parallel M, eq. 8-9:
+    `A_SM = c · P_S P_M^T` (raw scores, no softmax) from `inter_features`. Entries in a
+    padded row or column are zero when the masks are given.
 
     # Parameters
 
-    b_s : `torch.Tensor`
-        # shape: (*, L_S, h)
-    b_m : `torch.Tensor`
-        # shape: (*, L_M, h)
+    p_s : `torch.Tensor`
+        # shape: (*, L_S, d)
+    p_m : `torch.Tensor`
+        # shape: (*, L_M, d)
+    scale : `float`
     mask_s : `torch.Tensor`, optional
         # shape: (*, L_S), bool
     mask_m : `torch.Tensor`, optional
@@ -111,90 +276,53 @@ def inter_attention(
         `A_SM`. # shape: (*, L_S, L_M)
     """
     # shape: (*, L_S, L_M)
-    scores = torch.matmul(b_s, b_m.transpose(-1, -2)) / math.sqrt(b_s.size(-1))
-    return _zero_padded_scores(scores, mask_s, mask_m)
+    scores = torch.matmul(p_s * scale, p_m.transpose(-1, -2))
+    if mask_s is not None:
+        scores = scores.masked_fill(~mask_s.bool().unsqueeze(-1), 0.0)
+    if mask_m is not None:
+        scores = scores.masked_fill(~mask_m.bool().unsqueeze(-2), 0.0)
+    return scores
 
 
-def multi_head_inter_attention(
-    b_s: torch.Tensor,
-    b_m: torch.Tensor,
-    num_heads: int,
-    weight_s: torch.Tensor,
-    weight_m: torch.Tensor,
-    bias_s: torch.Tensor | None = None,
-    bias_m: torch.Tensor | None = None,
-    mask_s: torch.Tensor | None = None,
-    mask_m: torch.Tensor | None = None,
-) -> torch.Tensor:
+def self_attended(a_x: torch.Tensor, p_x: torch.Tensor) -> torch.Tensor:
     """
-    Multi-head inter attention, eq. 8-9 with heads: head `n` projects S and M with its own
-    linear maps to `d = out_dim / num_heads` dimensions, scores them as
-    `(B_S W_S^n + b_S^n)(B_M W_M^n + b_M^n)^T / sqrt(d)`, and the result is the mean of the
-    per-head scores. With one head and identity projections this is eq. 8.
-
-    The mean over heads of per-head dot products is one dot product of the concatenated
-    head features divided by `num_heads`, so no per-head `L_S x L_M` tensor is built.
+    Step 3's per-sequence half: `Z_X = A_X P_X`, the intra map applied to the inter features
+    (`adaptive_attention` says why). Zero at padded positions (`A_X`'s rows are zero there).
 
     # Parameters
 
-    b_s : `torch.Tensor`
-        # shape: (*, L_S, h)
-    b_m : `torch.Tensor`
-        # shape: (*, L_M, h)
-    num_heads : `int`
-        Must divide `out_dim`.
-    weight_s : `torch.Tensor`
-        Pivot projections of all heads, stacked head after head (`torch.nn.Linear` layout;
-        head `n` is rows `n*d:(n+1)*d`). # shape: (out_dim, h)
-    weight_m : `torch.Tensor`
-        Parallel projections, same layout. # shape: (out_dim, h)
-    bias_s : `torch.Tensor`, optional
-        # shape: (out_dim,)
-    bias_m : `torch.Tensor`, optional
-        # shape: (out_dim,)
-    mask_s : `torch.Tensor`, optional
-        # shape: (*, L_S), bool
-    mask_m : `torch.Tensor`, optional
-        # shape: (*, L_M), bool
+    a_x : `torch.Tensor`
+        `A_X` from `intra_attention`. # shape: (*, L, L)
+    p_x : `torch.Tensor`
+        `P_X` from `inter_features`. # shape: (*, L, d)
 
     # Returns
 
     `torch.Tensor`
-        `A_SM` averaged over heads. # shape: (*, L_S, L_M)
+        # shape: (*, L, d)
     """
-    out_dim = weight_s.size(0)
-    if out_dim % num_heads != 0 or weight_m.size(0) != out_dim:
-        raise ValueError(
-            f"multi_head_inter_attention: projection sizes {tuple(weight_s.shape)} and "
-            f"{tuple(weight_m.shape)} do not split into {num_heads} equal heads"
-        )
-    head_dim = out_dim // num_heads
-    # shape: (*, L_S, out_dim)
-    projected_s = F.linear(b_s, weight_s, bias_s)
-    # shape: (*, L_M, out_dim)
-    projected_m = F.linear(b_m, weight_m, bias_m)
-    # shape: (*, L_S, L_M)
-    scores = torch.matmul(projected_s, projected_m.transpose(-1, -2)) / (
-        num_heads * math.sqrt(head_dim)
-    )
-    return _zero_padded_scores(scores, mask_s, mask_m)
+    return torch.matmul(a_x, p_x)
 
 
-def adaptive_attention(a_s: torch.Tensor, a_sm: torch.Tensor, a_m: torch.Tensor) -> torch.Tensor:
+def adaptive_attention(z_s: torch.Tensor, z_m: torch.Tensor, scale: float) -> torch.Tensor:
     """
-    Adaptive attention, eq. 10-11: `Â_SM = A_S · A_SM · A_M^T`, reading `A_X` as the
-    `L_X x L_X` intra-attention map (the only reading under which eq. 10 composes). Entry
-    `(i, j)` is the inter score between the self-attended contexts of S's position `i` and
-    M's position `j`.
+    Step 3, adaptive attention, eq. 10-11: `Â_SM = A_S · A_SM · A_M^T`, reading `A_X` as the
+    `L_X x L_X` intra map (the only reading under which eq. 10 composes). With
+    `A_SM = c · P_S P_M^T` (step 2) this is `c · (A_S P_S)(A_M P_M)^T = c · Z_S Z_M^T`, the
+    inter score between the self-attended contexts of S's position `i` and M's position `j`.
+    Computed in this order, the work is `L x L x d` per sequence (`self_attended`, shared by
+    all the pairs using the sequence) and per pair, instead of two `L x L x L` products per
+    pair; `A_SM` itself is never built. Rows at padded positions of S and columns at padded
+    positions of M are zero.
 
     # Parameters
 
-    a_s : `torch.Tensor`
-        # shape: (*, L_S, L_S)
-    a_sm : `torch.Tensor`
-        # shape: (*, L_S, L_M)
-    a_m : `torch.Tensor`
-        # shape: (*, L_M, L_M)
+    z_s : `torch.Tensor`
+        `A_S P_S`. # shape: (*, L_S, d)
+    z_m : `torch.Tensor`
+        `A_M P_M`. # shape: (*, L_M, d)
+    scale : `float`
+        `c` from `inter_features`.
 
     # Returns
 
@@ -202,7 +330,44 @@ def adaptive_attention(a_s: torch.Tensor, a_sm: torch.Tensor, a_m: torch.Tensor)
         `Â_SM`. # shape: (*, L_S, L_M)
     """
     # shape: (*, L_S, L_M)
-    return torch.matmul(torch.matmul(a_s, a_sm), a_m.transpose(-1, -2))
+    return torch.matmul(z_s * scale, z_m.transpose(-1, -2))
+
+
+def shared_adaptive_attention(
+    z: torch.Tensor, pivot_ids: torch.Tensor, slot_ids: torch.Tensor, scale: float
+) -> torch.Tensor:
+    """
+    `adaptive_attention` of many (pivot, slot) pairs of sequences sharing ONE feature map
+    (`P_S = P_M`, one head): `Â` for Y attending to X is then `Â` for X attending to Y
+    transposed, so each unordered pair's block is computed once. (In XLTT's training step the
+    pivot attends to each translation and each translation back to the pivot.)
+
+    # Parameters
+
+    z : `torch.Tensor`
+        `Z_X = A_X P_X` of every sequence. # shape: (N, L, d)
+    pivot_ids : `torch.Tensor`
+        # shape: (Q,), indices into the N sequences
+    slot_ids : `torch.Tensor`
+        # shape: (Q, k), indices into the N sequences
+    scale : `float`
+
+    # Returns
+
+    `torch.Tensor`
+        `Â` of every query and slot. # shape: (Q, k, L, L)
+    """
+    count = z.size(0)
+    # shape: (Q, k)
+    pivots = pivot_ids.unsqueeze(1).expand_as(slot_ids)
+    first, second = torch.minimum(pivots, slot_ids), torch.maximum(pivots, slot_ids)
+    pairs, which = torch.unique(first * count + second, return_inverse=True)
+    # Â with the pair's first sequence attending to its second. shape: (P, L, L)
+    blocks = adaptive_attention(z[pairs // count], z[pairs % count], scale)
+    # shape: (Q, k, L, L)
+    a_hat = blocks[which]
+    reverse = (pivots != first)[..., None, None]
+    return torch.where(reverse, a_hat.transpose(-1, -2), a_hat)
 
 
 def attend(
@@ -212,8 +377,9 @@ def attend(
     mask_s: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """
-    Attended representation, eq. 12-13: `C'_M = softmax(Â_SM) B_M`, the softmax taken over M's
-    real positions. Rows at padded pivot positions are zero when `mask_s` is given.
+    Step 4, attended representation, eq. 12-13: `C'_M = softmax(Â_SM) B_M`, the softmax
+    taken over M's real positions. Rows at padded pivot positions are zero when `mask_s` is
+    given.
 
     # Parameters
 
@@ -232,17 +398,15 @@ def attend(
         `C'_M`. # shape: (*, L_S, h)
     """
     # shape: (*, L_S, L_M)
-    weights = _masked_softmax(a_hat, mask_m.bool())
-    if mask_s is not None:
-        weights = weights * mask_s.bool().unsqueeze(-1).to(weights.dtype)
+    weights = masked_softmax(a_hat, mask_m, mask_s)
     # shape: (*, L_S, h)
     return torch.matmul(weights, b_m)
 
 
 def concat_slots(attended: torch.Tensor) -> torch.Tensor:
     """
-    Multilingual attention, eq. 14-15: concatenate the attended representations of the `k`
-    slots along the feature dimension, slot 0 first: `C' = [C'_1 ; C'_2 ; ... ; C'_k]`.
+    Step 5, multilingual attention, eq. 14-15: concatenate the attended representations of
+    the `k` slots along the feature dimension, slot 0 first: `C' = [C'_1 ; C'_2 ; ... ; C'_k]`.
 
     # Parameters
 
@@ -271,7 +435,8 @@ def fuse(
     training: bool = False,
 ) -> torch.Tensor:
     """
-    Fusion, eq. 16-17: `C = C' W_C + b_C` and `G_S = [B_S ; LayerNorm(B_S + dropout(C))]`.
+    Step 6, fusion, eq. 16-17: `C = C' W_C + b_C` and
+    `G_S = [B_S ; LayerNorm(B_S + dropout(C))]`.
 
     # Parameters
 
@@ -301,7 +466,7 @@ def fuse(
         b_s + c, (b_s.size(-1),), layer_norm_weight, layer_norm_bias, layer_norm_eps
     )
     # shape: (*, L_S, 2 * h)
-    return torch.cat([b_s, normed], dim=-1)
+    return torch.cat([b_s, normed.to(b_s.dtype)], dim=-1)
 
 
 def pad_to(x: torch.Tensor, length: int, dim: int) -> torch.Tensor:
@@ -314,207 +479,37 @@ def pad_to(x: torch.Tensor, length: int, dim: int) -> torch.Tensor:
     return torch.cat([x, x.new_zeros(shape)], dim=dim)
 
 
-def substitute_self_transposition(
-    pivot: torch.Tensor,
-    pivot_mask: torch.Tensor,
-    parallels: torch.Tensor,
-    parallel_mask: torch.Tensor,
-    slot_mask: torch.Tensor,
-) -> tuple[torch.Tensor, torch.Tensor]:
+# ---------------------------------------------------------------------------------------------
+# The module
+# ---------------------------------------------------------------------------------------------
+
+
+class MaaSteps(NamedTuple):
     """
-    Fill every slot without a real translation with the pivot itself (self-transposition),
-    row by row. A slot is real when `slot_mask` is True and it has at least one real position.
-    Pivot and parallels are zero-padded to a common length first.
+    Every step's result of one MAA call over `Q` queries, `N` sequences of length `L`
+    (`MaaQueries.flat`) and `k'` slots per query (1 when every slot of every query is the
+    same sequence, which is then computed once; `k` otherwise):
 
-    # Parameters
-
-    pivot : `torch.Tensor`
-        # shape: (batch, L_S, h)
-    pivot_mask : `torch.Tensor`
-        # shape: (batch, L_S), bool
-    parallels : `torch.Tensor`
-        # shape: (batch, k, L_P, h)
-    parallel_mask : `torch.Tensor`
-        # shape: (batch, k, L_P), bool
-    slot_mask : `torch.Tensor`
-        # shape: (batch, k), bool
-
-    # Returns
-
-    `tuple[torch.Tensor, torch.Tensor]`
-        `B_M` for every slot, # shape: (batch, k, max(L_S, L_P), h),
-        and its mask, # shape: (batch, k, max(L_S, L_P)).
+    * `intra` `A_X` of every sequence, # shape: (N, L, L)
+    * `p_s`, `p_m`, `scale` the inter features (`inter_features`), # shape: (N, L, d)
+    * `a_hat` `Â_SM` of every query and slot, # shape: (Q, k', L, L)
+    * `attended` `C'_M`, # shape: (Q, k', L, h)
+    * `g` `G_S`, # shape: (Q, L, 2 * h)
     """
-    length = max(pivot.size(1), parallels.size(2))
-    # shape: (batch, k)
-    real = slot_mask.bool() & parallel_mask.bool().any(dim=-1)
-    # shape: (batch, 1, L, h)
-    self_b = pad_to(pivot, length, 1).unsqueeze(1)
-    # shape: (batch, 1, L)
-    self_mask = pad_to(pivot_mask.bool(), length, 1).unsqueeze(1)
-    # shape: (batch, k, L, h)
-    b_m = torch.where(real[:, :, None, None], pad_to(parallels, length, 2), self_b)
-    # shape: (batch, k, L)
-    mask_m = torch.where(real[:, :, None], pad_to(parallel_mask.bool(), length, 2), self_mask)
-    return b_m, mask_m
 
-
-def masked_scores(
-    query: torch.Tensor, key: torch.Tensor, key_mask: torch.Tensor, scale: float
-) -> torch.Tensor:
-    """
-    `scale · query keyᵀ` with the columns of padded keys set to the dtype's minimum, so that a
-    softmax over the last dimension gives them exactly zero weight. One fused `baddbmm` (the
-    mask enters as its additive term): no separate masking or scaling pass over the scores.
-
-    # Parameters
-
-    query : `torch.Tensor`
-        # shape: (*, L_q, d)
-    key : `torch.Tensor`
-        # shape: (*, L_k, d)
-    key_mask : `torch.Tensor`
-        # shape: (*, L_k), bool
-    scale : `float`
-
-    # Returns
-
-    `torch.Tensor`
-        # shape: (*, L_q, L_k)
-    """
-    lead = query.shape[:-2]
-    length_q, dim = query.shape[-2:]
-    length_k = key.size(-2)
-    # shape: (N, 1, L_k)
-    bias = torch.zeros(key_mask.shape, dtype=query.dtype, device=query.device)
-    bias = bias.masked_fill(~key_mask.bool(), torch.finfo(query.dtype).min).reshape(-1, 1, length_k)
-    scores = torch.baddbmm(
-        bias,
-        query.reshape(-1, length_q, dim),
-        key.reshape(-1, length_k, dim).transpose(1, 2),
-        alpha=scale,
-    )
-    return scores.view(*lead, length_q, length_k)
-
-
-def self_attended(b: torch.Tensor, mask: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
-    """
-    `A_X · V` for the intra attention `A_X` of eq. 5-7 (padded keys get zero weight). Eq. 10's
-    `Â_SM = A_S · A_SM · A_M^T` with `A_SM = P_S P_M^T / c` (eq. 8-9, `P` the sequences or
-    their projections) equals `(A_S P_S)(A_M P_M)^T / c`, so the adaptive scores only need
-    `A_X · P_X` per sequence: `L × L × d` work instead of two `L × L × L` products per pair.
-
-    Rows at padded query positions are NOT zeroed here (unlike `intra_attention`): they never
-    reach the output, as padded pivot rows are zeroed after attending and padded slot
-    positions are masked keys.
-
-    # Parameters
-
-    b : `torch.Tensor`
-        `B_X`. # shape: (*, L, h)
-    mask : `torch.Tensor`
-        # shape: (*, L), bool
-    values : `torch.Tensor`
-        `P_X`. # shape: (*, L, d)
-
-    # Returns
-
-    `torch.Tensor`
-        # shape: (*, L, d)
-    """
-    probs = torch.softmax(masked_scores(b, b, mask, 1.0 / math.sqrt(b.size(-1))), dim=-1)
-    return torch.matmul(probs, values)
-
-
-def attend_shared_pairs(
-    context: torch.Tensor,
-    mask: torch.Tensor,
-    pivot_ids: torch.Tensor,
-    slot_ids: torch.Tensor,
-    values: torch.Tensor,
-    value_ids: torch.Tensor,
-    scale: float,
-) -> torch.Tensor:
-    """
-    Eq. 10-13 for one-head MAA over many (pivot, slot) pairs of sequences, computing each
-    unordered pair's adaptive scores once: with `Z_X = A_X B_X`, `Â` for X attending to Y is
-    `Z_X Z_Y^T · scale` and for Y attending to X its transpose, so the shared block is
-    softmaxed over its columns for one direction and over its rows for the other.
-
-    # Parameters
-
-    context : `torch.Tensor`
-        `Z_X = A_X B_X` per sequence. # shape: (N, L, h)
-    mask : `torch.Tensor`
-        # shape: (N, L), bool
-    pivot_ids : `torch.Tensor`
-        # shape: (Q,), indices into the N sequences
-    slot_ids : `torch.Tensor`
-        # shape: (Q, k), indices into the N sequences
-    values : `torch.Tensor`
-        What each slot's attention weights average (`B_M`, or `B_M` projected).
-        # shape: (V, L, d)
-    value_ids : `torch.Tensor`
-        The row of `values` of each query's slot. # shape: (Q, k)
-    scale : `float`
-
-    # Returns
-
-    `torch.Tensor`
-        `softmax(Â) · values` of every query and slot (padded pivot rows NOT zeroed).
-        # shape: (Q, k, L, d)
-    """
-    queries, slots = slot_ids.shape
-    count, length, _ = context.shape
-    # shape: (Q * k,)
-    pivots = pivot_ids.unsqueeze(1).expand(queries, slots).reshape(-1)
-    keys = slot_ids.reshape(-1)
-    value_rows = value_ids.reshape(-1)
-    low, high = torch.minimum(pivots, keys), torch.maximum(pivots, keys)
-    pairs, which = torch.unique(low * count + high, return_inverse=True)
-    # Unordered pairs' raw scores. shape: (P, L, L)
-    blocks = torch.matmul(
-        context.index_select(0, pairs // count),
-        context.index_select(0, pairs % count).transpose(1, 2),
-    )
-    blocks = blocks * scale
-    # shape: (N, L): additive key masks
-    bias = torch.zeros(mask.shape, dtype=context.dtype, device=context.device).masked_fill(
-        ~mask.bool(), torch.finfo(context.dtype).min
-    )
-    # The pivot is the pair's first sequence: its rows query the second sequence's columns;
-    # otherwise the block's columns query its rows (softmax over rows, block read transposed).
-    is_forward = pivots == low
-    parts = []
-    order = []
-    for forward in (True, False):
-        index = (is_forward if forward else ~is_forward).nonzero(as_tuple=True)[0]
-        if index.numel() == 0:
-            continue
-        scores = blocks.index_select(0, which.index_select(0, index))
-        if forward:
-            keys_bias = bias.index_select(0, high.index_select(0, index)).unsqueeze(1)
-            weights = torch.softmax(scores + keys_bias, dim=-1)
-        else:
-            keys_bias = bias.index_select(0, low.index_select(0, index)).unsqueeze(2)
-            weights = torch.softmax(scores + keys_bias, dim=-2).transpose(1, 2)
-        parts.append(
-            torch.matmul(weights, values.index_select(0, value_rows.index_select(0, index)))
-        )
-        order.append(index)
-    # Back to query-slot order. shape: (Q * k, L, d)
-    positions = torch.cat(order)
-    attended = torch.cat(parts) if len(parts) > 1 else parts[0]
-    if not bool((positions == torch.arange(positions.numel(), device=positions.device)).all()):
-        attended = attended.index_select(0, torch.argsort(positions))
-    return attended.view(queries, slots, length, values.size(-1))
+    intra: torch.Tensor
+    p_s: torch.Tensor
+    p_m: torch.Tensor
+    scale: float
+    a_hat: torch.Tensor
+    attended: torch.Tensor
+    g: torch.Tensor
 
 
 class MaaMaps(NamedTuple):
     """
-    Intermediate maps of one MAA forward pass (for tests and inspection). With `k'` the
-    number of slots actually computed (1 on the self-transposition-only path, expanded to `k`
-    without a copy) and `L_M` the slot length:
+    Intermediate maps of `MultilingualAdaptiveAttention.attention_maps` (for tests and
+    inspection). With `L_M` the slot length (the common length of the pivot and parallels):
 
     * `a_s` `A_S`, # shape: (batch, L_S, L_S)
     * `a_m` `A_M`, # shape: (batch, k, L_M, L_M)
@@ -523,6 +518,9 @@ class MaaMaps(NamedTuple):
     * `attended` `C'_M`, # shape: (batch, k, L_S, h)
     * `b_m` the slot inputs after self-transposition, # shape: (batch, k, L_M, h)
     * `mask_m` their mask, # shape: (batch, k, L_M)
+
+    Without parallels (self-transposition in every slot) the slot is computed once and
+    repeated `k` times without a copy.
     """
 
     a_s: torch.Tensor
@@ -543,7 +541,6 @@ class MultilingualAdaptiveAttention(torch.nn.Module, Registrable):
 
     A slot without a real translation (`slot_mask` False, all its positions padded, or no
     `parallels` at all) is a self-transposition: the pivot attends to itself in that slot.
-    With `parallels=None` the self slot is computed once and repeated `k` times.
 
     Registered as a `MultilingualAdaptiveAttention` with name "default".
 
@@ -601,92 +598,69 @@ class MultilingualAdaptiveAttention(torch.nn.Module, Registrable):
     def get_output_dim(self) -> int:
         return 2 * self.input_dim
 
-    def _inter(
-        self,
-        b_s: torch.Tensor,
-        b_m: torch.Tensor,
-        mask_s: torch.Tensor,
-        mask_m: torch.Tensor,
-    ) -> torch.Tensor:
-        if self.pivot_projection is None or self.parallel_projection is None:
-            return inter_attention(b_s, b_m, mask_s, mask_m)
-        return multi_head_inter_attention(
-            b_s,
-            b_m,
-            self.num_heads,
-            self.pivot_projection.weight,
-            self.parallel_projection.weight,
-            self.pivot_projection.bias,
-            self.parallel_projection.bias,
-            mask_s,
-            mask_m,
-        )
-
-    def attention_maps(
-        self,
-        pivot: torch.Tensor,
-        pivot_mask: torch.Tensor,
-        parallels: torch.Tensor | None = None,
-        parallel_mask: torch.Tensor | None = None,
-        slot_mask: torch.Tensor | None = None,
-    ) -> MaaMaps:
+    def steps(self, queries: MaaQueries) -> MaaSteps:
         """
-        Eq. 5-13 for every slot; arguments as in `forward`. Returns the intermediate maps.
+        Eq. 5-17 for every query, step by step (see the module docstring); the intra maps and
+        inter features of each sequence are computed once for all the queries using it.
         """
-        batch, _, hidden = pivot.shape
+        sequences, mask, pivot_ids, slot_ids = queries.flat()
+        hidden = sequences.size(-1)
         if hidden != self.input_dim:
             raise ValueError(
-                f"MultilingualAdaptiveAttention: pivot hidden size {hidden} != input_dim "
-                f"{self.input_dim}"
+                f"MultilingualAdaptiveAttention: hidden size {hidden} != input_dim {self.input_dim}"
             )
-        pivot_mask = pivot_mask.bool()
-        # shape: (batch, L_S, L_S)
-        a_s = intra_attention(pivot, pivot_mask)
-        if parallels is not None:
-            expected = (batch, self.num_parallel, parallels.size(2), self.input_dim)
-            if tuple(parallels.shape) != expected:
-                raise ValueError(
-                    f"MultilingualAdaptiveAttention: parallels have shape "
-                    f"{tuple(parallels.shape)}, expected {expected} (batch, k, L_P, h)"
-                )
-            if parallel_mask is None:
-                parallel_mask = parallels.new_ones(parallels.shape[:3], dtype=torch.bool)
-            if slot_mask is None:
-                slot_mask = parallel_mask.new_ones((batch, self.num_parallel), dtype=torch.bool)
-            if not bool((slot_mask.bool() & parallel_mask.bool().any(-1)).any()):
-                parallels = None
-        if parallels is None:
-            # Inference path: one self-transposition slot, repeated (no copy) k times.
-            # shape: (batch, 1, L_S, h), (batch, 1, L_S), (batch, 1, L_S, L_S)
-            b_m = pivot.unsqueeze(1)
-            mask_m = pivot_mask.unsqueeze(1)
-            a_m = a_s.unsqueeze(1)
+        if slot_ids.size(-1) != self.num_parallel:
+            raise ValueError(
+                f"MultilingualAdaptiveAttention: {slot_ids.size(-1)} slots per query, expected "
+                f"{self.num_parallel}"
+            )
+        if bool((slot_ids == slot_ids[:, :1]).all()):
+            # Every slot of every query is the same sequence (inference with
+            # self-transposition): compute it once, repeat it k times in step 5.
+            slot_ids = slot_ids[:, :1]
+        # 1. intra maps. shape: (N, L, L)
+        intra = intra_attention(sequences, mask)
+        # 2. inter features. shape: (N, L, d), twice
+        p_s, p_m, scale = self._inter_features(sequences)
+        # 3. adaptive map of every query and slot, from each sequence's Z_X = A_X P_X.
+        # shape: (N, L, d), twice; (Q, k', L, L)
+        z_s = self_attended(intra, p_s)
+        if p_m is p_s:
+            # One head: each unordered pair of sequences once.
+            a_hat = shared_adaptive_attention(z_s, pivot_ids, slot_ids, scale)
         else:
-            assert parallel_mask is not None and slot_mask is not None
-            # shape: (batch, k, L_M, h), (batch, k, L_M)
-            b_m, mask_m = substitute_self_transposition(
-                pivot, pivot_mask, parallels, parallel_mask, slot_mask
-            )
-            # shape: (batch, k, L_M, L_M)
-            a_m = intra_attention(b_m, mask_m)
-        # shape: (batch, 1, L_S, h), (batch, 1, L_S)
-        b_s = pivot.unsqueeze(1)
-        mask_s = pivot_mask.unsqueeze(1)
-        # shape: (batch, k', L_S, L_M)
-        a_sm = self._inter(b_s, b_m, mask_s, mask_m)
-        a_hat = adaptive_attention(a_s.unsqueeze(1), a_sm, a_m)
-        # shape: (batch, k', L_S, h)
-        attended = attend(a_hat, b_m, mask_m, mask_s)
-        k = self.num_parallel
-        return MaaMaps(
-            a_s=a_s,
-            a_m=a_m.expand(batch, k, -1, -1),
-            a_sm=a_sm.expand(batch, k, -1, -1),
-            a_hat=a_hat.expand(batch, k, -1, -1),
-            attended=attended.expand(batch, k, -1, -1),
-            b_m=b_m.expand(batch, k, -1, -1),
-            mask_m=mask_m.expand(batch, k, -1),
+            z_m = self_attended(intra, p_m)
+            a_hat = adaptive_attention(z_s[pivot_ids].unsqueeze(1), z_m[slot_ids], scale)
+        # 4. attended slots. shape: (Q, k', L, h)
+        attended = attend(a_hat, sequences[slot_ids], mask[slot_ids], mask[pivot_ids].unsqueeze(1))
+        # 5. concatenation. shape: (Q, L, k * h)
+        c_prime = concat_slots(attended.expand(-1, self.num_parallel, -1, -1))
+        # 6. fusion. shape: (Q, L, 2 * h)
+        g = fuse(
+            sequences[pivot_ids],
+            c_prime,
+            self.fusion.weight,
+            self.fusion.bias,
+            self.layer_norm.weight,
+            self.layer_norm.bias,
+            self.layer_norm.eps,
+            self.dropout,
+            self.training,
         )
+        return MaaSteps(intra, p_s, p_m, scale, a_hat, attended, g)
+
+    def fuse_queries(self, queries: MaaQueries) -> torch.Tensor:
+        """
+        `G` (eq. 5-17) of every query. XLTT's training step is one call: the pivot S attending
+        to its translations, and each translation R attending to S and the other
+        translations (`MaaQueries.with_transpositions`).
+
+        # Returns
+
+        `torch.Tensor`
+            # shape: (Q, L, 2 * h)
+        """
+        return self.steps(queries).g
 
     def forward(
         self,
@@ -716,175 +690,106 @@ class MultilingualAdaptiveAttention(torch.nn.Module, Registrable):
         `torch.Tensor`
             `G_S`. # shape: (batch, L_S, 2 * h)
         """
-        self._check_shapes(pivot, parallels)
-        batch, pivot_len, _ = pivot.shape
-        pivot_mask = pivot_mask.bool()
-        k = self.num_parallel
-        if parallels is None:
-            # shape: (batch, 1, L_S, h), (batch, 1, L_S)
-            encoded, mask = pivot.unsqueeze(1), pivot_mask.unsqueeze(1)
-            slots = pivot_mask.new_zeros((batch, k), dtype=torch.long)
-        else:
-            length = max(pivot_len, parallels.size(2))
-            if parallel_mask is None:
-                parallel_mask = parallels.new_ones(parallels.shape[:3], dtype=torch.bool)
-            # shape: (batch, 1 + k, L, h), (batch, 1 + k, L)
-            encoded = torch.cat(
-                [pad_to(pivot, length, 1).unsqueeze(1), pad_to(parallels, length, 2)], dim=1
-            )
-            mask = torch.cat(
-                [
-                    pad_to(pivot_mask, length, 1).unsqueeze(1),
-                    pad_to(parallel_mask.bool(), length, 2),
-                ],
-                dim=1,
-            )
-            real = parallel_mask.bool().any(dim=-1)
-            if slot_mask is not None:
-                real = real & slot_mask.bool()
-            # Slot j holds sequence j + 1, or the pivot (0) where it is no real translation.
-            # shape: (batch, k)
-            slots = torch.where(real, torch.arange(1, k + 1, device=pivot.device), 0)
-        rows = torch.arange(batch, device=pivot.device)
-        g_s = self.fuse_queries(encoded, mask, rows, torch.zeros_like(rows), slots)
-        return g_s[:, :pivot_len]
+        queries = self._queries(pivot, pivot_mask, parallels, parallel_mask, slot_mask)
+        return self.fuse_queries(queries)[:, : pivot.size(1)]
 
-    def fuse_queries(
+    def attention_maps(
         self,
-        encoded: torch.Tensor,
-        mask: torch.Tensor,
-        rows: torch.Tensor,
-        pivots: torch.Tensor,
-        slots: torch.Tensor,
-    ) -> torch.Tensor:
+        pivot: torch.Tensor,
+        pivot_mask: torch.Tensor,
+        parallels: torch.Tensor | None = None,
+        parallel_mask: torch.Tensor | None = None,
+        slot_mask: torch.Tensor | None = None,
+    ) -> MaaMaps:
         """
-        `G` (eq. 5-17) for several queries over per-row stacks of sequences, sharing the intra
-        attention of every sequence: query `q` takes sequence `pivots[q]` of batch row
-        `rows[q]` as its pivot and sequences `slots[q]` of the same row as its `k` parallel
-        slots (a slot equal to the pivot is a self-transposition). XLTT's training step is
-        one call: the pivot S attending to its translations, and each translation R attending
-        to S and the other translations (the auxiliary loss's transposition).
-
-        When every slot of every query is its pivot (inference with self-transposition), the
-        slot is computed once and `W_C` is applied summed over the slots.
-
-        # Parameters
-
-        encoded : `torch.Tensor`
-            # shape: (batch, n, L, h)
-        mask : `torch.Tensor`
-            # shape: (batch, n, L), bool
-        rows, pivots : `torch.Tensor`
-            # shape: (Q,), long
-        slots : `torch.Tensor`
-            # shape: (Q, k), long, indices into the n sequences
-
-        # Returns
-
-        `torch.Tensor`
-            # shape: (Q, L, 2 * h)
+        The intermediate maps of eq. 5-13 for every slot (the same `steps` as `forward`);
+        arguments as in `forward`.
         """
-        batch, n, length, hidden = encoded.shape
-        k = self.num_parallel
-        if slots.size(-1) != k:
-            raise ValueError(
-                f"MultilingualAdaptiveAttention: {slots.size(-1)} slots per query, expected {k}"
-            )
-        # shape: (batch * n, L, h), (batch * n, L)
-        flat = encoded.reshape(batch * n, length, hidden)
-        flat_mask = mask.bool().reshape(batch * n, length)
-        # shape: (Q,), (Q, k)
-        pivot_ids = rows * n + pivots
-        slot_ids = rows.unsqueeze(1) * n + slots
-        if bool((slot_ids == pivot_ids.unsqueeze(1)).all()):
-            slot_ids = pivot_ids.unsqueeze(1)
-        used = torch.unique(torch.cat([pivot_ids, slot_ids.reshape(-1)]))
-        # shape: (U, L, h), (U, L): the sequences some query uses
-        if used.numel() == batch * n:
-            used_b, used_mask = flat, flat_mask
-        else:
-            used_b, used_mask = flat[used], flat_mask[used]
-        if self.pivot_projection is None or self.parallel_projection is None:
-            values = used_b
-            scale = 1.0 / math.sqrt(hidden)
-        else:
-            values = torch.cat(
-                [self.pivot_projection(used_b), self.parallel_projection(used_b)], dim=-1
-            )
-            scale = 1.0 / (self.num_heads * math.sqrt(hidden // self.num_heads))
-        # A_X P_X of every sequence used. shape: (U, L, d) with d = h or 2h (projections)
-        context = self_attended(used_b, used_mask, values)
-        # Position of each sequence in `used`. shape: (batch * n,)
-        position = torch.full((batch * n,), -1, dtype=torch.long, device=encoded.device)
-        position[used] = torch.arange(used.numel(), device=encoded.device)
-        slot_count = slot_ids.size(1)
-        # shape: (Q, L, 1)
-        pivot_mask = flat_mask[pivot_ids].unsqueeze(-1).to(encoded.dtype)
-        # Eq. 16's C = [C'_1; ...; C'_k] W_C^T + b_C = Σ_j softmax(Â_j) (B_σj W_j^T) + b_C,
-        # W_j the j-th (h x h) block of W_C: project each (sequence, slot position) used
-        # once, rather than every query's concatenated C'. shape: (k', h, h)
-        weight_blocks = self.fusion.weight.view(hidden, k, hidden).transpose(0, 1)
-        if slot_count == 1 and k > 1:
-            # Every slot is the pivot itself: [C'; ...; C'] W_C^T = C' (Σ_j W_j)^T.
-            weight_blocks = weight_blocks.sum(dim=0, keepdim=True)
-        slot_position = torch.arange(slot_count, device=encoded.device).expand_as(slot_ids)
-        combos, value_ids = torch.unique(slot_ids * slot_count + slot_position, return_inverse=True)
-        # shape: (V, L, h)
-        values = torch.matmul(
-            flat[combos // slot_count], weight_blocks[combos % slot_count].transpose(1, 2)
+        queries = self._queries(pivot, pivot_mask, parallels, parallel_mask, slot_mask)
+        steps = self.steps(queries)
+        sequences, mask, pivot_ids, slot_ids = queries.flat()
+        batch, pivot_len, k = pivot.size(0), pivot.size(1), self.num_parallel
+        if steps.a_hat.size(1) == 1:
+            slot_ids = slot_ids[:, :1]
+        # shape: (batch, k', L, L), (batch, k', L, d)
+        a_m, p_m = steps.intra[slot_ids], steps.p_m[slot_ids]
+        mask_m = mask[slot_ids]
+        a_sm = inter_scores(
+            steps.p_s[pivot_ids].unsqueeze(1),
+            p_m,
+            steps.scale,
+            mask[pivot_ids].unsqueeze(1),
+            mask_m,
         )
-        if self.pivot_projection is None or self.parallel_projection is None:
-            # One head: Â for (X attends to Y) is the transpose of Â for (Y attends to X).
-            aligned = context if used.numel() == batch * n else context[position]
-            # shape: (Q, k', L, h)
-            per_slot = attend_shared_pairs(
-                aligned, flat_mask, pivot_ids, slot_ids, values, value_ids, scale
-            )
-            c = per_slot.sum(dim=1) if slot_count > 1 else per_slot[:, 0]
-        else:
-            # shape: (Q, L, h)
-            query = context[position[pivot_ids], :, :hidden]
-            # All slots of a query as one key sequence. shape: (Q, k' * L, h), (Q, k' * L)
-            keys = context[position[slot_ids], :, hidden:]
-            keys = keys.reshape(-1, slot_count * length, hidden)
-            key_mask = flat_mask[slot_ids].reshape(-1, slot_count * length)
-            # Â for every slot, softmax per slot over its real positions (eq. 10-13).
-            # shape: (Q, L, k', L)
-            weights = torch.softmax(
-                masked_scores(query, keys, key_mask, scale).view(-1, length, slot_count, length),
-                dim=-1,
-            )
-            # shape: (Q, L, h)
-            c = torch.matmul(weights[:, :, 0], values[value_ids[:, 0]])
-            for slot in range(1, slot_count):
-                c = c + torch.matmul(weights[:, :, slot], values[value_ids[:, slot]])
-        # C'_M is zero at padded pivot rows, so C is b_C there (eq. 16-17 as in `fuse`).
-        c = F.dropout(c * pivot_mask + self.fusion.bias, p=self.dropout, training=self.training)
-        b_s = flat[pivot_ids]
-        normed = F.layer_norm(
-            b_s + c,
-            (hidden,),
-            self.layer_norm.weight,
-            self.layer_norm.bias,
-            self.layer_norm.eps,
+        return MaaMaps(
+            a_s=steps.intra[pivot_ids][:, :pivot_len, :pivot_len],
+            a_m=a_m.expand(batch, k, -1, -1),
+            a_sm=a_sm[:, :, :pivot_len].expand(batch, k, -1, -1),
+            a_hat=steps.a_hat[:, :, :pivot_len].expand(batch, k, -1, -1),
+            attended=steps.attended[:, :, :pivot_len].expand(batch, k, -1, -1),
+            b_m=sequences[slot_ids].expand(batch, k, -1, -1),
+            mask_m=mask_m.expand(batch, k, -1),
         )
-        # shape: (Q, L, 2 * h)
-        return torch.cat([b_s, normed], dim=-1)
 
-    def _check_shapes(self, pivot: torch.Tensor, parallels: torch.Tensor | None) -> None:
-        batch, _, hidden = pivot.shape
+    def _inter_features(self, sequences: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float]:
+        if self.pivot_projection is None or self.parallel_projection is None:
+            return inter_features(sequences)
+        return inter_features(
+            sequences,
+            self.num_heads,
+            self.pivot_projection.weight,
+            self.pivot_projection.bias,
+            self.parallel_projection.weight,
+            self.parallel_projection.bias,
+        )
+
+    def _queries(
+        self,
+        pivot: torch.Tensor,
+        pivot_mask: torch.Tensor,
+        parallels: torch.Tensor | None,
+        parallel_mask: torch.Tensor | None,
+        slot_mask: torch.Tensor | None,
+    ) -> MaaQueries:
+        """
+        The pivot (sequence 0) and parallels (1..k) of each row stacked at their common length;
+        slot `j` is sequence `j + 1`, or the pivot where it holds no real translation (
+        `slot_mask` False or no real position).
+        """
+        batch, pivot_len, hidden = pivot.shape
         if hidden != self.input_dim:
             raise ValueError(
                 f"MultilingualAdaptiveAttention: pivot hidden size {hidden} != input_dim "
                 f"{self.input_dim}"
             )
-        if parallels is not None:
-            expected = (batch, self.num_parallel, parallels.size(2), self.input_dim)
-            if tuple(parallels.shape) != expected:
-                raise ValueError(
-                    f"MultilingualAdaptiveAttention: parallels have shape "
-                    f"{tuple(parallels.shape)}, expected {expected} (batch, k, L_P, h)"
-                )
+        pivot_mask = pivot_mask.bool()
+        k = self.num_parallel
+        if parallels is None:
+            slots = pivot_mask.new_zeros((batch, k), dtype=torch.long)
+            return MaaQueries.of_pivots(pivot.unsqueeze(1), pivot_mask.unsqueeze(1), slots)
+        expected = (batch, k, parallels.size(2), self.input_dim)
+        if tuple(parallels.shape) != expected:
+            raise ValueError(
+                f"MultilingualAdaptiveAttention: parallels have shape "
+                f"{tuple(parallels.shape)}, expected {expected} (batch, k, L_P, h)"
+            )
+        if parallel_mask is None:
+            parallel_mask = parallels.new_ones(parallels.shape[:3], dtype=torch.bool)
+        length = max(pivot_len, parallels.size(2))
+        # shape: (batch, 1 + k, L, h), (batch, 1 + k, L)
+        encoded = torch.cat(
+            [pad_to(pivot, length, 1).unsqueeze(1), pad_to(parallels, length, 2)], dim=1
+        )
+        mask = torch.cat(
+            [pad_to(pivot_mask, length, 1).unsqueeze(1), pad_to(parallel_mask.bool(), length, 2)],
+            dim=1,
+        )
+        real = parallel_mask.bool().any(dim=-1)
+        if slot_mask is not None:
+            real = real & slot_mask.bool()
+        # shape: (batch, k)
+        slots = torch.where(real, torch.arange(1, k + 1, device=pivot.device), 0)
+        return MaaQueries.of_pivots(encoded, mask, slots)
 
 
 MultilingualAdaptiveAttention.register("default")(MultilingualAdaptiveAttention)

@@ -9,17 +9,11 @@ in the answer's sentence, so only that sentence is translated again (the others 
 cache).
 """
 
+import functools
+import itertools
 import re
 
-# Latin-style sentence ends: . ! ? (plus closing quotes/brackets) followed by whitespace;
-# full-width ends (。！？) need no whitespace after them.
-_BOUNDARY = re.compile(r"[.!?][\"'”’»)\]]*\s+|[。！？][\"'」』”’）]*\s*")
-_ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof st jr sr vs etc no nos fig figs vol pp ca cf approx gen col lt sgt "
-    "capt cmdr adm gov sen rep rev inc ltd co corp jan feb mar apr jun jul aug sep sept oct "
-    "nov dec mt ft".split()
-)
-_WORD_BEFORE = re.compile(r"([^\W\d_]+)\.$")
+import pysbd
 
 # Languages written without spaces between sentences (ISO 639-1/-3 codes; a code such as
 # "ja_XX", "jpn_Jpan" or "zh-CN" is looked up by its part before "_" or "-").
@@ -28,41 +22,29 @@ NO_SPACE_LANGUAGES = frozenset(
 )
 
 
-def _is_false_boundary(text: str, end_of_sentence: int, next_start: int) -> bool:
-    """An abbreviation or initial before a period, or a lower-case letter after the break."""
-    if next_start < len(text) and text[next_start].islower():
-        return True
-    head = text[:end_of_sentence].rstrip("\"'”’»)] ")
-    if not head.endswith("."):
-        return False
-    match = _WORD_BEFORE.search(head)
-    if match is None:
-        return False
-    word = match.group(1)
-    return len(word) == 1 or word.lower() in _ABBREVIATIONS
+@functools.lru_cache(maxsize=1)
+def _segmenter() -> pysbd.Segmenter:
+    # English rules (abbreviations, initials, numbers, quotes); they also break after the
+    # full-width ends 。！？. `char_span` gives each sentence's offset in the input.
+    return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
 def split_sentences(text: str) -> list[str]:
     """
     Cut `text` into pieces, each a sentence followed by the whitespace after it, so that
-    `"".join(split_sentences(text)) == text`. A break is made after `.`, `!` or `?` (and closing
-    quotes or brackets) followed by whitespace, unless the next character is lower-case or the
-    period ends a one-letter initial or a common abbreviation (`Mr.`, `St.`, `Jan.`...), and
-    after `。`, `！`, `？`. A text without breaks is one piece.
+    `"".join(split_sentences(text)) == text`. The sentence boundaries are pySBD's rule-based
+    English ones (its "Golden Rules": no break after abbreviations such as `Mr.`, `St.`,
+    `e.g.`, initials, decimal numbers, or inside a quotation; a break after `。`, `！`, `？`).
+    The pieces are cut from `text` itself at the start offsets pySBD reports, so no character
+    is lost or changed. A text without breaks is one piece.
     """
-    pieces: list[str] = []
-    start = 0
-    for match in _BOUNDARY.finditer(text):
-        end = match.end()
-        if end >= len(text):
-            break
-        sentence_end = match.start() + len(match.group().rstrip())
-        if _is_false_boundary(text, sentence_end, end):
-            continue
-        pieces.append(text[start:end])
-        start = end
-    pieces.append(text[start:])
-    return [piece for piece in pieces if piece] or [text]
+    if not text:
+        return [text]
+    starts = sorted(
+        {span.start for span in _segmenter().segment(text) if 0 < span.start < len(text)}
+    )
+    bounds = [0, *starts, len(text)]
+    return [text[start:end] for start, end in itertools.pairwise(bounds)]
 
 
 def uses_spaces(language: str) -> bool:
