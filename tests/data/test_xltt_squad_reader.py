@@ -227,6 +227,25 @@ def test_tokens_equal_allennlp_add_special_tokens(question: str, context: str) -
     ]
 
 
+def test_split_cjk_pieces_gives_each_han_character_its_piece(real_tokenizer: str) -> None:
+    hf = AutoTokenizer.from_pretrained(real_tokenizer)
+    split = XlttSquadReader(real_tokenizer, split_cjk_pieces=True)
+    text = "他用了很长的时间才完成。"
+    # XLM-R alone: "▁他" "用了" "很" "长" "的时间" "才" "完成" "。".
+    assert hf.tokenize(text) == ["▁他", "用了", "很", "长", "的时间", "才", "完成", "。"]
+    tokens, offsets = split.tokenize(text)
+    names = ["▁他", "用", "了", "很", "长", "的", "时", "间", "才", "完", "成", "。"]
+    assert [t.text for t in tokens] == names
+    assert [t.text_id for t in tokens] == hf.convert_tokens_to_ids(names)
+    assert offsets == [(i, i + 1) for i in range(len(text))]
+    # Kana between Han characters stays one piece where the vocabulary has it.
+    tokens, _ = split.tokenize("日本の歴史")
+    assert [t.text for t in tokens][-3:] == ["の", "歴", "史"]
+    # Other scripts are untouched.
+    latin = "Er kam 2014 nach Wien."
+    assert split.tokenize(latin) == XlttSquadReader(real_tokenizer).tokenize(latin)
+
+
 def test_unknown_runs_are_split_per_character(reader: XlttSquadReader, hf_tokenizer: Any) -> None:
     candidates = "𫚭鱻龘靐齉爩麤驫朤淼"
     unknown = [

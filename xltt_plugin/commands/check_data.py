@@ -77,6 +77,11 @@ class XlttCheckData(Subcommand):
         subparser.add_argument("--stride", type=int, default=128)
         subparser.add_argument("--max-query-length", type=int, default=64)
         subparser.add_argument(
+            "--split-cjk-pieces",
+            action="store_true",
+            help="read with the reader's split_cjk_pieces (every Han character its own piece)",
+        )
+        subparser.add_argument(
             "--train",
             action="store_true",
             help="read as for training (skip_impossible_questions): windows without the answer "
@@ -207,6 +212,7 @@ def check_data_from_args(args: argparse.Namespace) -> None:
             max_query_length=args.max_query_length,
             language=args.lang,
             skip_impossible_questions=args.train,
+            split_cjk_pieces=args.split_cjk_pieces,
         )
     except ConfigurationError as error:
         _fail(_one_line(error), USAGE_ERROR)
