@@ -19,6 +19,10 @@ KEYS = {
     "windows",
     "answer_in_window",
     "answer_roundtrip_exact",
+    "answer_decoded_exact",
+    "scored_questions",
+    "ceiling_em",
+    "ceiling_f1",
     "repaired",
     "skipped",
 }
@@ -108,6 +112,69 @@ def test_roundtrip_count_against_tokenizer_boundaries(monkeypatch, capsys, tmp_p
     assert code == 0
     assert report["answer_in_window"] == len(answers)
     assert report["answer_roundtrip_exact"] == expected
+
+
+@pytest.fixture(params=["tiny-xlmr", "xlm-r"])
+def tokenizer_folder(request: pytest.FixtureRequest) -> str:
+    return MODEL if request.param == "tiny-xlmr" else request.getfixturevalue("real_tokenizer")
+
+
+def test_scored_ceiling_by_hand(monkeypatch, capsys, tmp_path, tokenizer_folder) -> None:
+    """
+    Four questions: two decode to a gold answer (EM 1), one's answer is not in the context
+    (scored 0), one has no answer (not scored): ceiling 2/3.
+    """
+    context = "The Seine flows through Paris, and reaches the sea at Le Havre."
+    qas = [
+        {"id": "a", "question": "Q?", "answers": [{"text": "Paris", "answer_start": 24}]},
+        {"id": "b", "question": "Q?", "answers": [{"text": "Lyon", "answer_start": 5}]},
+        {"id": "c", "question": "Q?", "answers": []},
+        {
+            "id": "d",
+            "question": "Q?",
+            "answers": [
+                {"text": "Le Havre", "answer_start": 54},
+                {"text": "at Le Havre", "answer_start": 51},
+            ],
+        },
+    ]
+    path = write(tmp_path / "xquad.en.json", context, qas)
+    code, (report,), _ = run(monkeypatch, capsys, path, "--model", tokenizer_folder)
+    assert code == 0
+    assert report["scored_questions"] == 3
+    assert report["answer_decoded_exact"] == 2
+    assert report["ceiling_em"] == report["ceiling_f1"] == round(100 * 2 / 3, 2)
+    assert report["skipped"] == {"answer_not_found": 1, "no_answer": 1}
+
+
+def test_ceiling_counts_what_a_piece_glues_on(monkeypatch, capsys, tmp_path, real_tokenizer):
+    """
+    XLM-R's piece "的时间" glues 的 to the answer 时间: EM 0, and F1 over characters
+    P = 2/3, R = 1, F1 = 2 * (2/3) / (2/3 + 1) = 0.8. With --split-cjk-pieces it is exact; the
+    glued "，" is trimmed either way.
+    """
+    context = "他用了很长的时间才完成。后来，2014年，他到了北京。"
+    qas = [
+        {"id": "t", "question": "什么?", "answers": [{"text": "时间", "answer_start": 6}]},
+        {"id": "y", "question": "哪年?", "answers": [{"text": "2014年", "answer_start": 15}]},
+    ]
+    path = write(tmp_path / "zh.json", context, qas)
+    args = [path, "--model", real_tokenizer, "--lang", "zh"]
+    code, (report,), _ = run(monkeypatch, capsys, *args)
+    assert code == 0
+    assert report["ceiling_em"] == 50.0
+    assert report["ceiling_f1"] == 90.0  # (0.8 + 1) / 2
+    code, (split,), _ = run(monkeypatch, capsys, *args, "--split-cjk-pieces")
+    assert code == 0
+    assert split["ceiling_em"] == split["ceiling_f1"] == 100.0
+    assert split["answer_decoded_exact"] == 2
+
+
+def test_language_without_scoring_rule(monkeypatch, capsys, tmp_path) -> None:
+    path = write(tmp_path / "x.json", "abc", [{"id": "q", "question": "Q?", "answers": []}])
+    code, reports, err = run(monkeypatch, capsys, path, "--model", MODEL, "--lang", "xx")
+    assert code == 1 and reports == []
+    assert "unknown language code 'xx'" in err and "Traceback" not in err
 
 
 def test_training_mode_counts_dropped_windows(monkeypatch, capsys) -> None:

@@ -50,19 +50,25 @@ def raw_text(tokens: list, span: tuple[int, int], context: str) -> str:
     return context[tokens[span[0]].idx : tokens[span[1]].idx_end].strip()
 
 
+@pytest.fixture(scope="module", params=["tiny-xlmr", "xlm-r"])
+def tokenizer_folder(request: pytest.FixtureRequest) -> str:
+    """The tests on `read` and `single_windows` run on the tiny and on XLM-R's real tokenizer."""
+    return MODEL if request.param == "tiny-xlmr" else request.getfixturevalue("real_tokenizer")
+
+
 @pytest.fixture(scope="module")
-def read() -> tuple[XlttParallelReader, list[Instance]]:
-    reader = XlttParallelReader(MODEL, language="en", **SETTINGS)
+def read(tokenizer_folder: str) -> tuple[XlttParallelReader, list[Instance]]:
+    reader = XlttParallelReader(tokenizer_folder, language="en", **SETTINGS)
     return reader, list(reader.read(pivot_path()))
 
 
 @pytest.fixture(scope="module")
-def single_windows() -> dict[str, dict[tuple[str, int], Instance]]:
+def single_windows(tokenizer_folder: str) -> dict[str, dict[tuple[str, int], Instance]]:
     """Each language's file read alone by xltt_squad: (id, window) -> instance."""
     pivot_path()
     windows: dict[str, dict[tuple[str, int], Instance]] = {}
     for language in ("en", "ja", "ko"):
-        reader = XlttSquadReader(MODEL, language=language, **SETTINGS)
+        reader = XlttSquadReader(tokenizer_folder, language=language, **SETTINGS)
         windows[language] = {
             (metadata_of(i)["id"], metadata_of(i)["window_index"]): i
             for i in reader.read(str(PARALLEL / f"squad_{language}.json"))
@@ -210,7 +216,7 @@ def test_instances_batch(read) -> None:
     assert tuple(tensors["parallel_mask"].shape) == (6, 2)  # type: ignore[union-attr]
 
 
-def test_two_shards_together_give_the_single_reader_instances(read) -> None:
+def test_two_shards_together_give_the_single_reader_instances(read, tokenizer_folder) -> None:
     _, instances = read
 
     def key(instance: Instance) -> tuple:
@@ -227,7 +233,7 @@ def test_two_shards_together_give_the_single_reader_instances(read) -> None:
 
     sharded = []
     for worker in range(2):
-        shard = XlttParallelReader(MODEL, language="en", **SETTINGS)
+        shard = XlttParallelReader(tokenizer_folder, language="en", **SETTINGS)
         shard._set_worker_info(WorkerInfo(num_workers=2, id=worker))
         keys = [key(i) for i in shard.read(pivot_path())]
         assert keys

@@ -1,8 +1,10 @@
 import itertools
+import unicodedata
 
 import pytest
 import torch
 
+from xltt_plugin.metrics.normalization import max_over_gold_answers
 from xltt_plugin.models.span_decoding import (
     SpanCandidate,
     best_bounded_spans,
@@ -10,6 +12,7 @@ from xltt_plugin.models.span_decoding import (
     span_mask,
     span_to_text,
     top_span_pairs,
+    trim_glued_punctuation,
     window_candidates,
 )
 
@@ -114,3 +117,82 @@ def test_merge_windows_empty_gives_empty():
     assert merge_windows([], 5) == []
     single = SpanCandidate("x", 1.0, 0, 1, 0, 1, 1)
     assert merge_windows([single], 0) == []
+
+
+# ------------------------------------------------------------------------------ trimming
+
+
+@pytest.mark.parametrize(
+    "text, trimmed",
+    [
+        ("2014,", "2014"),
+        ("(1685)", "1685"),
+        ("(1685),", "1685"),
+        ("计算问题。", "计算问题"),
+        ("、中国", "中国"),
+        ("（JR东日本）", "JR东日本"),
+        ("Luke Kuechly.", "Luke Kuechly"),
+        ('abc"', "abc"),
+        ("“abc", "abc"),
+        ("abc“", "abc"),
+        ("abc (", "abc"),
+        ("abc)", "abc"),
+        ("abc (d)", "abc (d)"),
+        # Kept: abbreviations, balanced quotes and title brackets, symbols, inner brackets.
+        ("U.S.", "U.S."),
+        ("“我们是乞丐”", "“我们是乞丐”"),
+        ("„Suntem cerșetori”", "„Suntem cerșetori”"),
+        ("„Wir sind Bettler“", "„Wir sind Bettler“"),
+        ("《红楼梦》", "《红楼梦》"),
+        ('"abc"', '"abc"'),
+        ("19.3%", "19.3%"),
+        ("DTIME(f(n))", "DTIME(f(n))"),
+        ("(1) foo (2)", "(1) foo (2)"),
+        ("(a (b))", "a (b)"),
+        # Nothing but punctuation: kept whole.
+        (",", ","),
+        ("」。", "」。"),
+    ],
+)
+def test_trim_glued_punctuation(text: str, trimmed: str) -> None:
+    start, end = trim_glued_punctuation(text)
+    assert text[start:end] == trimmed
+
+
+def test_trim_stays_within_the_bounds() -> None:
+    # "▁" "(" "1685" ")" as separate pieces: the model chose the brackets on its own.
+    assert trim_glued_punctuation("(1685)", max_start=0, min_end=6) == (0, 6)
+    # Only the end may move: "(1685" keeps its unmatched "(".
+    assert trim_glued_punctuation("(1685),", max_start=0, min_end=5) == (0, 6)
+    # Bounds never let the trim pass the text's first / last letter.
+    assert trim_glued_punctuation("a,", max_start=5, min_end=0) == (0, 1)
+
+
+def test_span_to_text_trims_only_what_the_edge_pieces_glued_on() -> None:
+    context = "Er kam 2014, (1685) und 1685 ( 。」。"
+    # <s>, "▁2014," (7, 12); "▁(1685)" (13, 19); "▁1685" (24, 28); "▁(" (29, 30);
+    # "▁。" (31, 32); "」。" (32, 34)
+    offsets = [None, (7, 12), (13, 19), (24, 28), (29, 30), (31, 32), (32, 34)]
+    assert span_to_text(context, offsets, 1, 1) == ("2014", 7, 11)
+    assert span_to_text(context, offsets, 1, 1, trim=False) == ("2014,", 7, 12)
+    assert span_to_text(context, offsets, 2, 2) == ("1685", 14, 18)
+    # The ")" closes the "(" inside the span: kept.
+    assert span_to_text(context, offsets, 1, 2) == ("2014, (1685)", 7, 19)
+    # A piece of punctuation alone at an edge keeps its own character: the model chose it.
+    assert span_to_text(context, offsets, 3, 4) == ("1685 (", 24, 30)
+    assert span_to_text(context, offsets, 3, 5) == ("1685 ( 。", 24, 32)
+    # "」。": a piece of punctuation alone keeps its first character.
+    assert span_to_text(context, offsets, 3, 6) == ("1685 ( 。」", 24, 33)
+
+
+@pytest.mark.parametrize("language", ["en", "de", "zh", "ar", "th", "hi", "ru"])
+def test_trimming_never_changes_em_or_f1(language: str) -> None:
+    golds = ["2014", "U.S.", "《红楼梦》", "1685", "计算问题", "Luke Kuechly."]
+    for text in ["2014,", "(1685)", "计算问题。", "Luke Kuechly.", "“abc", '"x" y"', "a (b))"]:
+        start, end = trim_glued_punctuation(text)
+        removed = text[:start] + text[end:]
+        assert all(c.isspace() or unicodedata.category(c).startswith("P") for c in removed)
+        for gold in golds:
+            assert max_over_gold_answers(text[start:end], [gold], language) == (
+                max_over_gold_answers(text, [gold], language)
+            )

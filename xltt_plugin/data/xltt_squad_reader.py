@@ -19,6 +19,7 @@ from allennlp.data.tokenizers import PretrainedTransformerTokenizer, Token
 
 from xltt_plugin.data.languages import infer_language
 from xltt_plugin.data.squad_reading import (
+    METASPACE,
     AnswerLocation,
     Offset,
     ReadStats,
@@ -137,6 +138,15 @@ class XlttSquadReader(DatasetReader):
         Split an unknown token that covers several characters (SentencePiece fuses a run of
         unknown characters into one) into one unknown token per character, so that an answer
         boundary inside the run can still be addressed.
+    split_cjk_pieces : `bool`, optional (default=`False`)
+        Give every Han character of a piece a piece of its own (as BERT's tokenizer splits
+        Chinese characters), so that an answer boundary inside a piece such as XLM-R's "的时间"
+        can be addressed: each character becomes its vocabulary piece (the first keeps the
+        piece's "▁"); the rest of a mixed piece stays whole, and a piece is left whole when a
+        part of it is not in the vocabulary. This lifts the scored ceiling of CMRC2018/DRCD from
+        about 97 to 99.9 EM but changes what the encoder sees (about 1.3 times as many pieces
+        on Chinese text; an effect on quality not measured); questions are split the same way.
+        Needs a fast tokenizer.
     tokenizer_kwargs : `Dict[str, Any]`, optional (default=`None`)
         Passed to the Hugging Face tokenizer.
     """
@@ -152,6 +162,7 @@ class XlttSquadReader(DatasetReader):
         skip_impossible_questions: bool = False,
         max_repair_distance: int = 100,
         split_unknown_tokens: bool = True,
+        split_cjk_pieces: bool = False,
         tokenizer_kwargs: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -174,6 +185,12 @@ class XlttSquadReader(DatasetReader):
         self.skip_impossible_questions = skip_impossible_questions
         self.max_repair_distance = max_repair_distance
         self.split_unknown_tokens = split_unknown_tokens
+        self.split_cjk_pieces = split_cjk_pieces
+        if split_cjk_pieces and not self._tokenizer.tokenizer.is_fast:
+            raise ConfigurationError(
+                f"split_cjk_pieces needs a fast tokenizer; {transformer_model_name!r} has none"
+            )
+        self._vocabulary: dict[str, int] | None = None
         self._cls_token = self._tokenizer.tokenizer.cls_token
         self._first_type_id: int = self._tokenizer.sequence_pair_first_token_type_id or 0
         self._second_type_id: int = self._tokenizer.sequence_pair_second_token_type_id or 0
@@ -412,6 +429,21 @@ class XlttSquadReader(DatasetReader):
                             )
                             token_offsets.append((position, position + 1))
                     continue
+                if self.split_cjk_pieces and offset is not None and token_id != unk_id:
+                    parts = self._cjk_parts(text, piece, offset)
+                    if parts is not None:
+                        for part, part_id, part_offset in parts:
+                            tokens.append(
+                                Token(
+                                    part,
+                                    idx=part_offset[0],
+                                    idx_end=part_offset[1],
+                                    text_id=part_id,
+                                    type_id=type_id,
+                                )
+                            )
+                            token_offsets.append(part_offset)
+                        continue
                 # The backend names an unknown piece by its text; AllenNLP uses the unk token.
                 text_of_piece = unk_token if token_id == unk_id else piece
                 token = Token(text=text_of_piece, text_id=token_id, type_id=type_id)
@@ -427,6 +459,42 @@ class XlttSquadReader(DatasetReader):
             (t.idx, t.idx_end) if t.idx is not None and t.idx_end is not None else None
             for t in tokens
         ]
+
+    def _cjk_parts(
+        self, text: str, piece: str, offset: Offset
+    ) -> list[tuple[str, int, Offset]] | None:
+        """
+        The pieces (name, id, offset) that `split_cjk_pieces` cuts a piece into, or `None` to
+        keep it whole (no Han character, a single character, or a part not in the vocabulary).
+        """
+        start, end = offset
+        while start < end and text[start].isspace():
+            start += 1
+        if end - start < 2 or not any(_is_han(c) for c in text[start:end]):
+            return None
+        if self._vocabulary is None:
+            self._vocabulary = self._tokenizer.tokenizer.get_vocab()
+        vocabulary = self._vocabulary
+        # Runs: each Han character alone, the characters between kept together.
+        runs: list[Offset] = []
+        for position in range(start, end):
+            if _is_han(text[position]) or not runs or _is_han(text[position - 1]):
+                runs.append((position, position + 1))
+            else:
+                runs[-1] = (runs[-1][0], position + 1)
+        if len(runs) < 2:
+            return None
+        marker = METASPACE if piece.startswith(METASPACE) else ""
+        parts: list[tuple[str, int, Offset]] = []
+        for index, (run_start, run_end) in enumerate(runs):
+            name = text[run_start:run_end]
+            if index == 0 and marker and marker + name in vocabulary:
+                name = marker + name
+            part_id = vocabulary.get(name)
+            if part_id is None:
+                return None
+            parts.append((name, part_id, (run_start, run_end)))
+        return parts
 
     def tokenize_context(self, context: str) -> TokenizedContext:
         """Tokenise a context once, with offsets cleaned by `clean_token_offsets`."""
@@ -522,6 +590,19 @@ class XlttSquadReader(DatasetReader):
 
     def _find_cls_index(self, tokens: Sequence[Token]) -> int:
         return next(i for i, token in enumerate(tokens) if token.text == self._cls_token)
+
+
+def _is_han(character: str) -> bool:
+    """A Han (CJK ideograph) character: the blocks BERT's tokenizer splits one by one."""
+    code = ord(character)
+    return (
+        0x4E00 <= code <= 0x9FFF
+        or 0x3400 <= code <= 0x4DBF
+        or 0x20000 <= code <= 0x2A6DF
+        or 0x2A700 <= code <= 0x2CEAF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x2F800 <= code <= 0x2FA1F
+    )
 
 
 def _with_type_id(tokens: list[Token], type_id: int) -> list[Token]:
