@@ -382,7 +382,12 @@ def main() -> None:
             "-c",
             REPORT_MAIN,
             "xltt-report",
-            *sorted(glob.glob(os.path.join(args.out, "runs", "*-seed*"))),
+            # Runs with at least one score (a failed or unfinished one is left out).
+            *sorted(
+                run
+                for run in glob.glob(os.path.join(args.out, "runs", "*-seed*"))
+                if glob.glob(os.path.join(run, "scores", "*.json"))
+            ),
             "--out",
             report,
             "--title",
