@@ -12,6 +12,7 @@ languages scored so far; a run still evaluating is copied with what it has.
 
 import argparse
 import glob
+import json
 import os
 import shutil
 
@@ -22,8 +23,10 @@ def collect(out: str, dest: str) -> list[tuple[str, list[str]]]:
     """Copy every trained run's small files; returns (run name, languages scored)."""
     done = []
     for run_dir in sorted(glob.glob(os.path.join(out, "runs", "*-seed*"))):
-        if not os.path.exists(os.path.join(run_dir, "model.tar.gz")):
-            continue
+        info_path = os.path.join(run_dir, "benchmark.json")
+        reuses = os.path.exists(info_path) and "reuses_archive" in json.load(open(info_path))
+        if not (reuses or os.path.exists(os.path.join(run_dir, "model.tar.gz"))):
+            continue  # not trained yet (system d reuses system c's archive)
         name = os.path.basename(run_dir)
         target = os.path.join(dest, name)
         os.makedirs(target, exist_ok=True)

@@ -28,7 +28,8 @@ if [ ${#runs[@]} -gt 0 ]; then
     $PY benchmarks/quality/gain_chart.py "${runs[@]}" --baseline a_baseline_en \
       --out "$DEST/report/gain_over_a_mlqa.png" > "$DEST/report/gain_over_a_mlqa.md"
   fi
-  for pair in "b_translate_train c_xltt" "a_baseline_en c_xltt" "a0_transformer_qa a_baseline_en"; do
+  for pair in "b_translate_train c_xltt" "a_baseline_en c_xltt" "a0_transformer_qa a_baseline_en" \
+    "c_xltt d_xltt_translated"; do
     set -- $pair
     a=$(ls -d "$DEST/$1"-seed* 2>/dev/null | paste -sd, -) || true
     b=$(ls -d "$DEST/$2"-seed* 2>/dev/null | paste -sd, -) || true

@@ -1,0 +1,113 @@
+"""
+System (d) of the quality benchmark (issue 16): the archives of system (c), tested in mode
+`translated` (design README §7): each test item is the pivot and its versions in the training
+slot languages (de, es) fill the parallel slots. XQuAD is multi-way parallel, so its human
+translations of the test articles stand in for machine translation (labelled so); their
+answers are never read (`xltt_translated`).
+
+For `OUT/runs/c_xltt-seedN` this writes `OUT/runs/d_xltt_translated-seedN/` with
+`predictions/`, `scores/` (MLQA and SQuAD rules) and `benchmark.json` (the (c) run's settings,
+`test_mode`, `translation_files`, `reuses_archive`); languages already scored are skipped, so
+an interrupted run resumes.
+
+    .venv/bin/python benchmarks/quality/run_translated.py benchmarks/out/quality-e5 \\
+        --seeds 13 [--languages zh ar ...] [--slots de es]
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+from run import ALLENNLP, _cost, _log, _run  # noqa: E402
+
+
+def run_translated(out: str, seed: int, slots: list[str], languages: list[str] | None) -> str:
+    """Predict and score every test language of (c)'s seed `seed` in `translated` mode."""
+    source = os.path.join(out, "runs", f"c_xltt-seed{seed}")
+    archive = os.path.join(source, "model.tar.gz")
+    if not os.path.exists(archive):
+        raise FileNotFoundError(f"{archive}: train system c (seed {seed}) first")
+    run_dir = os.path.join(out, "runs", f"d_xltt_translated-seed{seed}")
+    for sub in ("predictions", "scores"):
+        os.makedirs(os.path.join(run_dir, sub), exist_ok=True)
+    test_dir = os.path.join(out, "data", "test")
+    files = {slot: os.path.join(test_dir, f"xquad.{slot}.json") for slot in slots}
+    with open(os.path.join(source, "benchmark.json"), encoding="utf-8") as handle:
+        info = json.load(handle)
+    info |= {
+        "system": "d_xltt_translated",
+        "reuses_archive": os.path.relpath(archive, out),
+        "test_mode": "translated: " + ",".join(slots) + " (XQuAD human translations for MT)",
+        "translation_files": {slot: os.path.relpath(path, out) for slot, path in files.items()},
+    }
+    with open(os.path.join(run_dir, "benchmark.json"), "w", encoding="utf-8") as handle:
+        json.dump(info, handle, indent=1)
+    settings = info["settings"]
+    with open(os.path.join(source, "config.json"), encoding="utf-8") as handle:
+        encoder = json.load(handle)["dataset_reader"]["transformer_model_name"]
+    # A whole reader (the benchmark's archives have no validation reader to patch).
+    reader = {
+        "type": "xltt_translated",
+        "transformer_model_name": encoder,
+        "length_limit": int(settings["EVAL_LENGTH"]),
+        "stride": int(settings["EVAL_STRIDE"]),
+        "max_query_length": 64,
+        "parallel_languages": slots,
+        "parallel_files": files,
+    }
+    overrides = json.dumps({"validation_dataset_reader": reader})
+    env = dict(os.environ, PYTHONPATH=REPO)
+    log = os.path.join(out, "logs", f"d_xltt_translated-seed{seed}.eval.log")
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    tests = sorted((os.path.join(test_dir, name) for name in os.listdir(test_dir)), key=_cost)
+    for test_file in tests:
+        base = os.path.basename(test_file)
+        if languages and base.split(".")[1] not in languages:
+            continue
+        predictions = os.path.join(run_dir, "predictions", base)
+        if not os.path.exists(predictions):
+            _log(f"predict d_xltt_translated-seed{seed} {base}")
+            command = [*ALLENNLP, "predict", archive, test_file, "--silent"]
+            command += ["--output-file", predictions + ".tmp", "--batch-size", "16"]
+            _run([*command, "-o", overrides], env, log)
+            os.replace(predictions + ".tmp", predictions)
+        for mode in ("mlqa", "squad"):
+            score_path = os.path.join(run_dir, "scores", base.replace(".json", f".{mode}.json"))
+            if os.path.exists(score_path):
+                continue
+            result = subprocess.run(
+                [*ALLENNLP, "xltt-score", test_file, predictions, "--mode", mode],
+                cwd=REPO,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            line = [text for text in result.stdout.splitlines() if text.startswith("{")][-1]
+            with open(score_path, "w", encoding="utf-8") as handle:
+                handle.write(line + "\n")
+    # collect_results.py copies folders that hold an archive; this one reuses (c)'s.
+    shutil.copyfile(os.path.join(source, "config.json"), os.path.join(run_dir, "config.json"))
+    return run_dir
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[1])
+    parser.add_argument("out", help="the quality benchmark's --out folder")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[13])
+    parser.add_argument("--slots", nargs="+", default=["de", "es"])
+    parser.add_argument("--languages", nargs="+", default=None)
+    args = parser.parse_args()
+    for seed in args.seeds:
+        print(run_translated(os.path.abspath(args.out), seed, args.slots, args.languages))
+
+
+if __name__ == "__main__":
+    main()
