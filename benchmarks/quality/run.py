@@ -111,6 +111,31 @@ def predict_translated(archive: str, test_file: str, output: str) -> None:
     )
 
 
+def score_predictions(
+    test_file: str, predictions: str, scores_dir: str, env: dict[str, str]
+) -> None:
+    """`xltt-score` under the MLQA and SQuAD rules into `scores_dir`; scored modes are skipped."""
+    base = os.path.basename(test_file)
+    for mode in ("mlqa", "squad"):
+        score_path = os.path.join(scores_dir, base.replace(".json", f".{mode}.json"))
+        if os.path.exists(score_path):
+            continue
+        result = subprocess.run(
+            [*ALLENNLP, "xltt-score", test_file, predictions, "--mode", mode],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"xltt-score failed on {predictions}: {result.stdout}{result.stderr}"
+            )
+        json_line = [line for line in result.stdout.splitlines() if line.startswith("{")][-1]
+        with open(score_path, "w", encoding="utf-8") as handle:
+            handle.write(json_line + "\n")
+
+
 def _encoder_path(encoder: str, skip_setup: bool) -> str:
     if encoder == "minilm":
         return _minilm_path()
@@ -268,24 +293,7 @@ def run_system(key: str, seed: int, args: argparse.Namespace, base_env: dict[str
                 log,
             )
             os.replace(predictions + ".tmp", predictions)
-        for mode in ("mlqa", "squad"):
-            score_path = os.path.join(run_dir, "scores", base.replace(".json", f".{mode}.json"))
-            if os.path.exists(score_path):
-                continue
-            result = subprocess.run(
-                [*ALLENNLP, "xltt-score", test_file, predictions, "--mode", mode],
-                cwd=REPO,
-                env=env,
-                capture_output=True,
-                text=True,
-            )
-            if result.returncode != 0:
-                raise RuntimeError(
-                    f"xltt-score failed on {predictions}: {result.stdout}{result.stderr}"
-                )
-            json_line = [line for line in result.stdout.splitlines() if line.startswith("{")][-1]
-            with open(score_path, "w", encoding="utf-8") as handle:
-                handle.write(json_line + "\n")
+        score_predictions(test_file, predictions, os.path.join(run_dir, "scores"), env)
 
     test_files = sorted(glob.glob(os.path.join(args.data, "test", "xquad.*.json")), key=_cost)
     # Languages in parallel (--eval-jobs); each one is resumable on its own.

@@ -18,14 +18,13 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from run import ALLENNLP, _cost, _log, _run  # noqa: E402
+from run import ALLENNLP, _cost, _log, _run, score_predictions  # noqa: E402
 
 
 def run_translated(out: str, seed: int, slots: list[str], languages: list[str] | None) -> str:
@@ -78,21 +77,7 @@ def run_translated(out: str, seed: int, slots: list[str], languages: list[str] |
             command += ["--output-file", predictions + ".tmp", "--batch-size", "16"]
             _run([*command, "-o", overrides], env, log)
             os.replace(predictions + ".tmp", predictions)
-        for mode in ("mlqa", "squad"):
-            score_path = os.path.join(run_dir, "scores", base.replace(".json", f".{mode}.json"))
-            if os.path.exists(score_path):
-                continue
-            result = subprocess.run(
-                [*ALLENNLP, "xltt-score", test_file, predictions, "--mode", mode],
-                cwd=REPO,
-                env=env,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            line = [text for text in result.stdout.splitlines() if text.startswith("{")][-1]
-            with open(score_path, "w", encoding="utf-8") as handle:
-                handle.write(line + "\n")
+        score_predictions(test_file, predictions, os.path.join(run_dir, "scores"), env)
     # collect_results.py copies folders that hold an archive; this one reuses (c)'s.
     shutil.copyfile(os.path.join(source, "config.json"), os.path.join(run_dir, "config.json"))
     return run_dir
