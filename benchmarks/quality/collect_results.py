@@ -3,8 +3,9 @@ Copy the small outputs of finished quality-benchmark runs into git-tracked folde
 results survive a new machine and can be re-scored: for every run folder
 `OUT/runs/NAME-seedN` whose archive exists, `DEST/NAME-seedN/` gets `benchmark.json` (settings,
 wall times), `metrics.json` (AllenNLP's training metrics), `config.json`, and the per-language
-`predictions/` and `scores/`. Archives and checkpoints are never copied. Prints, per run, the
-languages scored so far; a run still evaluating is copied with what it has.
+`predictions/` and `scores/`. Archives and checkpoints are never copied. Prints, per run in
+DEST (also those collected earlier, e.g. on another machine), the languages scored so far; a
+run still evaluating is copied with what it has.
 
     .venv/bin/python benchmarks/quality/collect_results.py benchmarks/out/quality-e5 \\
         benchmarks/quality/results/e5
@@ -50,7 +51,13 @@ def main() -> None:
     parser.add_argument("out", help="the benchmark's --out folder")
     parser.add_argument("dest", help="e.g. benchmarks/quality/results/e5")
     args = parser.parse_args()
-    for name, languages in collect(args.out, args.dest):
+    collect(args.out, args.dest)
+    for run_dir in sorted(glob.glob(os.path.join(args.dest, "*-seed*"))):
+        languages = sorted(
+            os.path.basename(p).split(".")[1]
+            for p in glob.glob(os.path.join(run_dir, "scores", "*.mlqa.json"))
+        )
+        name = os.path.basename(run_dir)
         print(f"{name}: {len(languages)} languages scored ({' '.join(languages)})")
 
 

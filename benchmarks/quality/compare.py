@@ -10,9 +10,15 @@ of one system are averaged per question first). For every language with predicti
 folders, each question's F1 is computed with the official rules (`xltt_plugin.metrics`), and the
 question ids are resampled with replacement, jointly across languages (XQuAD is parallel: the
 same ids in every language), `--resamples` times. Prints, per language and for the average over
-`--unseen`, F1 of A and B, the difference B - A and its 95% percentile interval, and the share of
-resamples in which B > A. This measures test-set sampling noise only; the spread over training
-seeds (`allennlp xltt-report` with several seeds) is the other half of the noise.
+`--unseen`, F1 of A and B, the difference B - A and its 95% percentile interval over questions,
+and the share of resamples in which B > A: test-set sampling noise only.
+
+With several seeds on either side, a second interval adds the training-seed spread: a two-level
+bootstrap that, in each resample, draws the question ids (paired between A and B, as above) and,
+independently for A and for B, as many seeds as each has, with replacement, from its own runs
+(`two_level_bootstrap`). scipy's `bootstrap` resamples one level of observations only, hence the
+hand-written resampling. With 2 or 3 seeds a bootstrap over seeds understates their spread (by a
+factor (n - 1) / n in variance), so the per-seed differences are printed as well.
 """
 
 import argparse
@@ -33,6 +39,16 @@ def question_f1(
     data_dir: str, run_dirs: list[str], language: str, mode: str
 ) -> dict[str, float] | None:
     """Per-question F1 (0-100) of `language`, averaged over `run_dirs`; None if any lacks it."""
+    per_run = question_f1_per_run(data_dir, run_dirs, language, mode)
+    if per_run is None:
+        return None
+    return {qid: sum(values) / len(values) for qid, values in per_run.items()}
+
+
+def question_f1_per_run(
+    data_dir: str, run_dirs: list[str], language: str, mode: str
+) -> dict[str, list[float]] | None:
+    """Per-question F1 (0-100) of `language` in each of `run_dirs`; None if any lacks it."""
     gold_path = os.path.join(data_dir, f"xquad.{language}.json")
     prediction_paths = [
         os.path.join(run_dir, "predictions", f"xquad.{language}.json") for run_dir in run_dirs
@@ -40,15 +56,16 @@ def question_f1(
     if not all(os.path.exists(path) for path in prediction_paths):
         return None
     questions = read_gold_questions(gold_path)
-    totals = {question.question_id: 0.0 for question in questions}
+    per_run: dict[str, list[float]] = {question.question_id: [] for question in questions}
     for path in prediction_paths:
         predictions = read_predictions(path)
         for question in questions:
             prediction = predictions.get(question.question_id)
+            f1 = 0.0
             if prediction is not None:
                 _, f1 = max_over_gold_answers(prediction, question.answers, language, mode)  # type: ignore[arg-type]
-                totals[question.question_id] += 100.0 * f1 / len(prediction_paths)
-    return totals
+            per_run[question.question_id].append(100.0 * f1)
+    return per_run
 
 
 def paired_bootstrap(
@@ -79,6 +96,37 @@ def paired_bootstrap(
     return float(interval.low), float(interval.high), wins
 
 
+def two_level_bootstrap(
+    f1_a: np.ndarray, f1_b: np.ndarray, resamples: int, seed: int
+) -> tuple[float, float]:
+    """
+    95% percentile interval of mean(F1 B) - mean(F1 A) over questions AND training seeds.
+
+    # Parameters
+
+    f1_a, f1_b : `np.ndarray`
+        Per-seed, per-question F1 of systems A and B. shape: (seeds_a, questions),
+        (seeds_b, questions); the same questions in the same order.
+
+    Each resample draws `questions` ids with replacement (the same draw for A and B) and,
+    separately for A and B, their own number of seeds with replacement; the statistic is the
+    mean over the drawn seeds and questions of B minus that of A.
+    """
+    rng = np.random.default_rng(seed)
+    num_questions = f1_a.shape[1]
+    # How often each question is drawn in each resample. shape: (resamples, questions)
+    counts = rng.multinomial(num_questions, np.full(num_questions, 1.0 / num_questions), resamples)
+    means = {}
+    for key, f1 in (("A", f1_a), ("B", f1_b)):
+        # Each seed's mean F1 on each resample's questions. shape: (seeds, resamples)
+        per_seed = f1 @ counts.T / num_questions
+        # shape: (resamples, seeds)
+        drawn = rng.integers(0, f1.shape[0], size=(resamples, f1.shape[0]))
+        means[key] = np.take_along_axis(per_seed.T, drawn, axis=1).mean(axis=1)
+    low, high = np.percentile(means["B"] - means["A"], [2.5, 97.5])
+    return float(low), float(high)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("runs_a")
@@ -95,10 +143,12 @@ def main() -> None:
     )
     args = parser.parse_args()
     runs = {"A": args.runs_a.split(","), "B": args.runs_b.split(",")}
-    scores: dict[str, dict[str, dict[str, float]]] = {}
+    # language -> system -> question id -> F1 of each run folder
+    scores: dict[str, dict[str, dict[str, list[float]]]] = {}
     for language in args.languages:
         per_system = {
-            key: question_f1(args.data, dirs, language, args.mode) for key, dirs in runs.items()
+            key: question_f1_per_run(args.data, dirs, language, args.mode)
+            for key, dirs in runs.items()
         }
         if all(value is not None for value in per_system.values()):
             scores[language] = per_system  # type: ignore[assignment]
@@ -106,6 +156,13 @@ def main() -> None:
         sys.exit("compare: no language has predictions in every run folder")
     ids = sorted(next(iter(scores.values()))["A"])
     unseen = [language for language in args.unseen if language in scores]
+    several = max(len(runs["A"]), len(runs["B"])) > 1
+    paired_seeds = [
+        (a, b)
+        for a in runs["A"]
+        for b in runs["B"]
+        if a.rsplit("-seed", 1)[-1] == b.rsplit("-seed", 1)[-1]
+    ]
 
     rows = [(language, [language]) for language in scores]
     if unseen:
@@ -113,26 +170,57 @@ def main() -> None:
     print(f"A = {','.join(map(os.path.basename, runs['A']))}")
     print(f"B = {','.join(map(os.path.basename, runs['B']))}")
     print(f"mode {args.mode}, {len(ids)} questions, {args.resamples} paired resamples of ids\n")
-    print("| language | F1 A | F1 B | B - A | 95% interval | P(B > A) |")
-    print("|---|---|---|---|---|---|")
+    header = "| language | F1 A | F1 B | B - A | 95% interval (questions) | P(B > A) |"
+    rule = "|---|---|---|---|---|---|"
+    if several:
+        header += " 95% interval (questions + seeds) | B - A per seed |"
+        rule += "---|---|"
+    print(header)
+    print(rule)
     summary = {}
     for label, languages in rows:
-        # Per question, F1 averaged over the row's languages. shape: (questions,)
-        per_question = {
+        # Per run and question, F1 averaged over the row's languages. shape: (runs, questions)
+        per_run = {
             key: np.array(
-                [sum(scores[lang][key][qid] for lang in languages) / len(languages) for qid in ids]
+                [
+                    [
+                        sum(scores[lang][key][qid][run] for lang in languages) / len(languages)
+                        for qid in ids
+                    ]
+                    for run in range(len(runs[key]))
+                ]
             )
             for key in ("A", "B")
         }
+        # Averaged over seeds first. shape: (questions,)
+        per_question = {key: per_run[key].mean(axis=0) for key in ("A", "B")}
         f1_a, f1_b = float(per_question["A"].mean()), float(per_question["B"].mean())
         low, high, wins = paired_bootstrap(
             per_question["A"], per_question["B"], args.resamples, args.seed
         )
         summary[label] = {"f1_a": f1_a, "f1_b": f1_b, "delta": f1_b - f1_a, "ci95": [low, high]}
-        print(
+        line = (
             f"| {label} | {f1_a:.1f} | {f1_b:.1f} | {f1_b - f1_a:+.1f} | "
             f"[{low:+.1f}, {high:+.1f}] | {wins:.2f} |"
         )
+        if several:
+            seed_low, seed_high = two_level_bootstrap(
+                per_run["A"], per_run["B"], args.resamples, args.seed
+            )
+            per_seed = [
+                float(
+                    per_run["B"][runs["B"].index(b)].mean()
+                    - per_run["A"][runs["A"].index(a)].mean()
+                )
+                for a, b in paired_seeds
+            ]
+            summary[label] |= {"ci95_seeds": [seed_low, seed_high], "delta_per_seed": per_seed}
+            line += (
+                f" [{seed_low:+.1f}, {seed_high:+.1f}] | "
+                + (", ".join(f"{d:+.1f}" for d in per_seed) or "-")
+                + " |"
+            )
+        print(line)
     print("\n" + json.dumps(summary))
 
 

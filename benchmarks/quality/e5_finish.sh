@@ -28,12 +28,18 @@ if [ ${#runs[@]} -gt 0 ]; then
     $PY benchmarks/quality/gain_chart.py "${runs[@]}" --baseline a_baseline_en \
       --out "$DEST/report/gain_over_a_mlqa.png" > "$DEST/report/gain_over_a_mlqa.md"
   fi
+  # B - A on the seeds both systems have (ablations: the seeds of the ablation).
   for pair in "b_translate_train c_xltt" "a_baseline_en c_xltt" "a0_transformer_qa a_baseline_en" \
-    "c_xltt d_xltt_translated"; do
+    "c_xltt d_xltt_translated" "c_xltt-nomaa c_xltt" "c_xltt-noaux c_xltt" \
+    "d_xltt_translated-noaux d_xltt_translated"; do
     set -- $pair
-    a=$(ls -d "$DEST/$1"-seed* 2>/dev/null | paste -sd, -) || true
-    b=$(ls -d "$DEST/$2"-seed* 2>/dev/null | paste -sd, -) || true
-    [ -n "$a" ] && [ -n "$b" ] || continue
+    a=() b=()
+    for run in "$DEST/$1"-seed*; do
+      seed=${run##*-seed}
+      if [ -d "$run" ] && [ -d "$DEST/$2-seed$seed" ]; then a+=("$run") b+=("$DEST/$2-seed$seed"); fi
+    done
+    [ ${#a[@]} -gt 0 ] || continue
+    a=$(IFS=,; echo "${a[*]}") b=$(IFS=,; echo "${b[*]}")
     for mode in mlqa squad; do
       $PY benchmarks/quality/compare.py "$a" "$b" --mode "$mode" --data "$OUT/data/test" \
         --languages $ALL --unseen $UNSEEN > "$DEST/report/compare_${2}_minus_${1}.$mode.md" \

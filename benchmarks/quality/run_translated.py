@@ -11,7 +11,7 @@ For `OUT/runs/c_xltt-seedN` this writes `OUT/runs/d_xltt_translated-seedN/` with
 an interrupted run resumes.
 
     .venv/bin/python benchmarks/quality/run_translated.py benchmarks/out/quality-e5 \\
-        --seeds 13 [--languages zh ar ...] [--slots de es]
+        --seeds 13 [--languages zh ar ...] [--slots de es] [--tag noaux]
 """
 
 import argparse
@@ -27,13 +27,20 @@ sys.path.insert(0, HERE)
 from run import ALLENNLP, _cost, _log, _run, score_predictions  # noqa: E402
 
 
-def run_translated(out: str, seed: int, slots: list[str], languages: list[str] | None) -> str:
-    """Predict and score every test language of (c)'s seed `seed` in `translated` mode."""
-    source = os.path.join(out, "runs", f"c_xltt-seed{seed}")
+def run_translated(
+    out: str, seed: int, slots: list[str], languages: list[str] | None, tag: str = ""
+) -> str:
+    """
+    Predict and score every test language of (c)'s seed `seed` in `translated` mode; `tag`
+    names a variant of (c) (`run.py --tag`: `c_xltt-TAG-seedN` -> `d_xltt_translated-TAG-seedN`).
+    """
+    suffix = f"-{tag}" if tag else ""
+    source = os.path.join(out, "runs", f"c_xltt{suffix}-seed{seed}")
     archive = os.path.join(source, "model.tar.gz")
     if not os.path.exists(archive):
-        raise FileNotFoundError(f"{archive}: train system c (seed {seed}) first")
-    run_dir = os.path.join(out, "runs", f"d_xltt_translated-seed{seed}")
+        raise FileNotFoundError(f"{archive}: train system c{suffix} (seed {seed}) first")
+    name = f"d_xltt_translated{suffix}"
+    run_dir = os.path.join(out, "runs", f"{name}-seed{seed}")
     for sub in ("predictions", "scores"):
         os.makedirs(os.path.join(run_dir, sub), exist_ok=True)
     test_dir = os.path.join(out, "data", "test")
@@ -41,7 +48,7 @@ def run_translated(out: str, seed: int, slots: list[str], languages: list[str] |
     with open(os.path.join(source, "benchmark.json"), encoding="utf-8") as handle:
         info = json.load(handle)
     info |= {
-        "system": "d_xltt_translated",
+        "system": name,
         "reuses_archive": os.path.relpath(archive, out),
         "test_mode": "translated: " + ",".join(slots) + " (XQuAD human translations for MT)",
         "translation_files": {slot: os.path.relpath(path, out) for slot, path in files.items()},
@@ -63,7 +70,7 @@ def run_translated(out: str, seed: int, slots: list[str], languages: list[str] |
     }
     overrides = json.dumps({"validation_dataset_reader": reader})
     env = dict(os.environ, PYTHONPATH=REPO)
-    log = os.path.join(out, "logs", f"d_xltt_translated-seed{seed}.eval.log")
+    log = os.path.join(out, "logs", f"{name}-seed{seed}.eval.log")
     os.makedirs(os.path.dirname(log), exist_ok=True)
     tests = sorted((os.path.join(test_dir, name) for name in os.listdir(test_dir)), key=_cost)
     for test_file in tests:
@@ -72,7 +79,7 @@ def run_translated(out: str, seed: int, slots: list[str], languages: list[str] |
             continue
         predictions = os.path.join(run_dir, "predictions", base)
         if not os.path.exists(predictions):
-            _log(f"predict d_xltt_translated-seed{seed} {base}")
+            _log(f"predict {name}-seed{seed} {base}")
             command = [*ALLENNLP, "predict", archive, test_file, "--silent"]
             command += ["--output-file", predictions + ".tmp", "--batch-size", "16"]
             _run([*command, "-o", overrides], env, log)
@@ -89,9 +96,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[13])
     parser.add_argument("--slots", nargs="+", default=["de", "es"])
     parser.add_argument("--languages", nargs="+", default=None)
+    parser.add_argument("--tag", default="", help="the (c) variant's run.py --tag, e.g. noaux")
     args = parser.parse_args()
     for seed in args.seeds:
-        print(run_translated(os.path.abspath(args.out), seed, args.slots, args.languages))
+        out = os.path.abspath(args.out)
+        print(run_translated(out, seed, args.slots, args.languages, args.tag))
 
 
 if __name__ == "__main__":
