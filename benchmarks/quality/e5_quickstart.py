@@ -163,6 +163,7 @@ def _predict_and_score(
 ) -> float:
     """Load the archive once, predict every file, score it; returns seconds."""
     import torch
+    import transformers
     from allennlp.models.archival import load_archive
     from allennlp.predictors import Predictor
 
@@ -170,6 +171,8 @@ def _predict_and_score(
     from xltt_plugin.commands.score import score_files
 
     torch.set_num_threads(args.threads)
+    # Not the "pooler weights newly initialized" warning: e5 has no pooler, and xltt ignores it.
+    transformers.logging.set_verbosity_error()
     start = time.time()
     reader = {
         "type": "xltt_squad",
