@@ -37,12 +37,14 @@ e5: bench-setup
 # (benchmarks/quality/e5_quickstart.py). Skips, with a message, without ../shared/data/xquad.
 XQUAD = ../shared/data/xquad
 E5_QUICKSTART_OUT = benchmarks/out/e5-quickstart
-e5-quickstart:
-	@if ls $(XQUAD)/xquad.*.json > /dev/null 2>&1; then \
-	  $(MAKE) --no-print-directory e5 && \
-	  .venv/bin/python benchmarks/quality/e5_quickstart.py --xquad $(XQUAD) \
-	    --out $(E5_QUICKSTART_OUT) $(E5_QUICKSTART_ARGS); \
-	else echo "e5-quickstart: skipped: no XQuAD files (xquad.LANG.json) in $(XQUAD)"; fi
+XQUAD_FILES = $(wildcard $(XQUAD)/xquad.*.json)
+e5-quickstart: $(if $(XQUAD_FILES),e5)
+ifeq ($(XQUAD_FILES),)
+	@echo "e5-quickstart: skipped: no XQuAD files (xquad.LANG.json) in $(XQUAD)"
+else
+	.venv/bin/python benchmarks/quality/e5_quickstart.py --xquad $(XQUAD) \
+	  --out $(E5_QUICKSTART_OUT) $(E5_QUICKSTART_ARGS)
+endif
 
 bench: bench-setup
 	.venv/bin/python benchmarks/run.py --quick
