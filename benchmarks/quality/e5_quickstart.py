@@ -54,6 +54,11 @@ def _log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+def _read_json(path: str) -> Any:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
 def select_ids(english_test: dict[str, Any], count: int) -> list[str]:
     """`count` question ids of a SQuAD document, evenly spaced in file order (all if fewer)."""
     ids = [qa["id"] for a in english_test["data"] for p in a["paragraphs"] for qa in p["qas"]]
@@ -273,7 +278,7 @@ def main(argv: list[str] | None = None) -> None:
     done = os.path.join(run_dir, "quickstart_settings.json")
     key = dict(settings, SEED=str(args.seed), ENCODER=args.encoder, THREADS=str(args.threads))
     info_path = os.path.join(run_dir, "benchmark.json")
-    if os.path.exists(archive) and os.path.exists(done) and json.load(open(done)) == key:
+    if os.path.exists(archive) and os.path.exists(done) and _read_json(done) == key:
         _log(f"reuse {archive} (same settings)")
         with open(info_path, encoding="utf-8") as handle:
             train_seconds = json.load(handle).get("train_seconds")
