@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` and `make test`. Both set up .venv first if needed.
-.PHONY: venv demo test lint fixtures bench bench-setup e5 gpu-wheels gpu-check
+.PHONY: venv demo test lint fixtures bench bench-setup e5 e5-quickstart gpu-wheels gpu-check
 
 venv:
 	@bash scripts/setup_env.sh
@@ -31,6 +31,20 @@ bench-setup: venv
 E5_DIR = benchmarks/out/multilingual-e5-small
 e5: bench-setup
 	.venv/bin/python scripts/multilingual_e5.py encoder $(E5_DIR)
+
+# README "Zero-shot in 12 languages": `make e5` (install included), then fine-tune system (a)
+# briefly on the English XQuAD training articles and print its 12-language table and chart
+# (benchmarks/quality/e5_quickstart.py). Skips, with a message, without ../shared/data/xquad.
+XQUAD = ../shared/data/xquad
+E5_QUICKSTART_OUT = benchmarks/out/e5-quickstart
+XQUAD_FILES = $(wildcard $(XQUAD)/xquad.*.json)
+e5-quickstart: $(if $(XQUAD_FILES),e5)
+ifeq ($(XQUAD_FILES),)
+	@echo "e5-quickstart: skipped: no XQuAD files (xquad.LANG.json) in $(XQUAD)"
+else
+	.venv/bin/python benchmarks/quality/e5_quickstart.py --xquad $(XQUAD) \
+	  --out $(E5_QUICKSTART_OUT) $(E5_QUICKSTART_ARGS)
+endif
 
 bench: bench-setup
 	.venv/bin/python benchmarks/run.py --quick
