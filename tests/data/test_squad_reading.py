@@ -4,18 +4,19 @@ from pathlib import Path
 
 import pytest
 
-from xltt_plugin.data.squad_reading import (
+from xltt_plugin.data.answer_location import first_usable_answer, locate_answer
+from xltt_plugin.data.squad_loading import (
     SquadAnswer,
     SquadFormatError,
-    char_span_to_token_span,
-    clean_token_offsets,
     default_dataset_name,
-    first_usable_answer,
     iter_squad_questions,
     load_squad_json,
-    locate_answer,
-    paired_window,
     read_squad_questions,
+)
+from xltt_plugin.data.token_windows import (
+    char_span_to_token_span,
+    clean_token_offsets,
+    paired_window,
     span_in_window,
     token_span_to_char_span,
     window_starts,

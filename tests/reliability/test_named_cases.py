@@ -21,7 +21,8 @@ from tests.reliability.checks import (
     fresh,
 )
 from xltt_plugin.commands.score import ScoreError, score_files
-from xltt_plugin.data.squad_reading import SquadFormatError, token_span_to_char_span
+from xltt_plugin.data.squad_loading import SquadFormatError
+from xltt_plugin.data.token_windows import token_span_to_char_span
 from xltt_plugin.data.xltt_parallel_reader import XlttParallelReader
 from xltt_plugin.data.xltt_squad_reader import XlttSquadReader
 from xltt_plugin.predictors.xltt_predictor import XlttPredictor

@@ -15,13 +15,9 @@ from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
 
 from xltt_plugin.commands.errors import fail
-from xltt_plugin.data.squad_reading import (
-    SquadFormatError,
-    SquadQuestion,
-    first_usable_answer,
-    read_squad_questions,
-    token_span_to_char_span,
-)
+from xltt_plugin.data.answer_location import first_usable_answer
+from xltt_plugin.data.squad_loading import SquadFormatError, SquadQuestion, read_squad_questions
+from xltt_plugin.data.token_windows import token_span_to_char_span
 from xltt_plugin.data.xltt_squad_reader import XlttSquadReader
 from xltt_plugin.metrics.normalization import (
     UnknownLanguageError,

@@ -68,12 +68,8 @@ from allennlp.common.file_utils import cached_path, open_compressed
 from allennlp.common.tqdm import Tqdm
 
 from xltt_plugin.commands.errors import fail
-from xltt_plugin.data.squad_reading import (
-    SquadFormatError,
-    SquadQuestion,
-    iter_squad_questions,
-    locate_answer,
-)
+from xltt_plugin.data.answer_location import locate_answer
+from xltt_plugin.data.squad_loading import SquadFormatError, SquadQuestion, iter_squad_questions
 from xltt_plugin.translation import hf_seq2seq, lexicon  # register the built-in translators
 from xltt_plugin.translation.cache import TranslationCache, TranslationCacheError
 from xltt_plugin.translation.segmentation import join_translations, split_sentences

@@ -17,14 +17,9 @@ from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.data.fields import Field, ListField, SpanField, TensorField, TextField
 from allennlp.data.instance import Instance
 
-from xltt_plugin.data.squad_reading import (
-    ReadStats,
-    SquadQuestion,
-    default_dataset_name,
-    paired_window,
-    read_squad_questions,
-    span_in_window,
-)
+from xltt_plugin.data.read_stats import ReadStats
+from xltt_plugin.data.squad_loading import SquadQuestion, default_dataset_name, read_squad_questions
+from xltt_plugin.data.token_windows import paired_window, span_in_window
 from xltt_plugin.data.xltt_squad_reader import (
     EncodedQuestion,
     TokenizedContext,

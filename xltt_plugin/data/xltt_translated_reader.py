@@ -16,11 +16,8 @@ from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.data.instance import Instance
 
 from xltt_plugin.data.languages import infer_language
-from xltt_plugin.data.squad_reading import (
-    ReadStats,
-    SquadQuestion,
-    read_squad_questions,
-)
+from xltt_plugin.data.read_stats import ReadStats
+from xltt_plugin.data.squad_loading import SquadQuestion, read_squad_questions
 from xltt_plugin.data.xltt_parallel_reader import XlttParallelReader
 from xltt_plugin.data.xltt_squad_reader import TokenizedContext, XlttSquadReader
 
