@@ -9,15 +9,17 @@ import pytest
 from allennlp.commands import main
 from allennlp.commands.subcommand import Subcommand
 
-from xltt_plugin.commands import translate  # registers xltt-translate
-from xltt_plugin.commands.translate import (
+from xltt_plugin.commands.translate import XlttTranslate  # registers xltt-translate
+from xltt_plugin.translation import (
+    hf_seq2seq,  # noqa: F401  registers hf_seq2seq
+    pipeline,
+)
+from xltt_plugin.translation.lexicon import LexiconTranslator
+from xltt_plugin.translation.pipeline import (
     STATS_KEY,
     TranslateError,
-    XlttTranslate,
     translate_squad_file,
 )
-from xltt_plugin.translation import hf_seq2seq  # noqa: F401  registers hf_seq2seq
-from xltt_plugin.translation.lexicon import LexiconTranslator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PIVOT = REPO_ROOT / "fixtures" / "data" / "parallel" / "squad_en.json"
@@ -490,7 +492,7 @@ def test_errors_name_the_file_and_question(tmp_path: Path, monkeypatch: pytest.M
 def test_translator_config_file(tmp_path: Path) -> None:
     config = tmp_path / "translator.jsonnet"
     config.write_text(f'{{type: "lexicon", path: "{GLOSSARY}", markers: null}}', encoding="utf-8")
-    translator = translate.load_translator(str(config), "xx")
+    translator = pipeline.load_translator(str(config), "xx")
     assert isinstance(translator, LexiconTranslator)
     assert translator.markers is None and translator.target_lang == "xx"
 

@@ -7,8 +7,11 @@ whose one-line message names the file and, where there is one, the article, para
 question id.
 """
 
+import errno
 import json
+import lzma
 import os
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,14 +54,17 @@ class SquadQuestion:
         return (self.article_index, self.paragraph_index)
 
 
-def load_squad_json(file_path: str) -> list[Any]:
+def load_squad_document(file_path: str) -> dict[str, Any]:
     """
-    Load a SQuAD-format file (plain or compressed, local path or URL) and return its `data` list.
+    Load a SQuAD-format file (plain or compressed: `.gz`, `.bz2`, `.xz`, `.lzma`; local path or
+    URL) and return the whole JSON object, whose `data` is a list.
 
     # Raises
 
     `SquadFormatError`
-        Naming the file, when it cannot be read, is not JSON, or has no `data` list.
+        Naming the file, when it cannot be read (missing, a folder, a truncated compressed
+        file), is not UTF-8 JSON (also: nesting deeper than Python's stack, an over-long
+        integer), or is not an object with a `data` list.
     """
     try:
         local_path = cached_path(file_path)
@@ -75,14 +81,25 @@ def load_squad_json(file_path: str) -> list[Any]:
     except (ValueError, RecursionError) as error:
         # e.g. an integer longer than Python's digit limit, or nesting deeper than the stack.
         raise SquadFormatError(f"{file_path}: unreadable JSON: {error}") from error
-    except (OSError, EOFError) as error:
-        # EOFError: a truncated gzip/bz2/xz file.
-        raise SquadFormatError(f"{file_path}: cannot read: {error}") from error
+    except FileNotFoundError as error:
+        # cached_path's own FileNotFoundError carries no strerror.
+        reason = error.strerror or os.strerror(errno.ENOENT)
+        raise SquadFormatError(f"{file_path}: cannot read file: {reason}") from error
+    except (OSError, EOFError, zlib.error, lzma.LZMAError) as error:
+        # EOFError: a truncated gzip/bz2/xz file; zlib.error, LZMAError: a corrupted one.
+        detail = (error.strerror if isinstance(error, OSError) else None) or str(error)
+        raise SquadFormatError(f"{file_path}: cannot read file: {detail}") from error
     if not isinstance(dataset_json, dict) or not isinstance(dataset_json.get("data"), list):
         raise SquadFormatError(
             f"{file_path}: not a SQuAD-format file (expected an object with a 'data' list)"
         )
-    return dataset_json["data"]
+    return dataset_json
+
+
+def load_squad_json(file_path: str) -> list[Any]:
+    """The `data` list of the SQuAD-format file at `file_path` (see `load_squad_document`)."""
+    data: list[Any] = load_squad_document(file_path)["data"]
+    return data
 
 
 def _type_name(value: Any) -> str:
