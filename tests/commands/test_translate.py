@@ -1,3 +1,4 @@
+import gzip
 import io
 import json
 import sys
@@ -578,3 +579,68 @@ def test_test_set_flag_on_the_command_line(
     )
     assert content[STATS_KEY]["answers_read"] is False
     assert all(answers == [] for _, _, answers in questions(content).values())
+
+
+def cli_error_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, source: Path) -> str:
+    """Run `xltt-translate` on `source`; the one line it writes on stderr (exit status 1)."""
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "allennlp",
+            "xltt-translate",
+            str(source),
+            "--target-lang",
+            "xx",
+            "--translator",
+            lexicon_config(),
+            "--output",
+            str(tmp_path / "o.json"),
+            "--silent",
+        ],
+    )
+    stderr = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    with pytest.raises(SystemExit) as info:
+        main(prog="allennlp")
+    assert info.value.code == 1
+    output = stderr.getvalue()
+    assert "Traceback" not in output and output.count("\n") == 1
+    return output.rstrip("\n")
+
+
+def test_truncated_gz_and_deep_nesting_are_the_readers_one_line_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once an uncaught EOFError / RecursionError; now the loader's message, naming the file."""
+    from xltt_plugin.data.squad_loading import SquadFormatError, read_squad_questions
+
+    cut = tmp_path / "squad_en.json.gz"
+    cut.write_bytes(gzip.compress(PIVOT.read_bytes())[:200])
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"data": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    for source, problem in ((cut, "cannot read file"), (deep, "unreadable JSON")):
+        with pytest.raises(SquadFormatError) as reader_error:
+            list(read_squad_questions(str(source)))
+        line = cli_error_line(monkeypatch, tmp_path, source)
+        assert line == f"xltt-translate: error: {reader_error.value}"
+        assert line.startswith(f"xltt-translate: error: {source}: {problem}")
+    assert not (tmp_path / "o.json").exists()
+
+
+def test_reads_gz_input(tmp_path: Path) -> None:
+    packed = tmp_path / "squad_en.json.gz"
+    packed.write_bytes(gzip.compress(PIVOT.read_bytes()))
+    translator = LexiconTranslator(str(GLOSSARY))
+    plain = translate_squad_file(
+        str(PIVOT), str(tmp_path / "a.json"), translator, "xx", progress=False
+    )
+    gz = translate_squad_file(
+        str(packed), str(tmp_path / "b.json"), translator, "xx", progress=False
+    )
+    assert gz["counts"] == plain["counts"]
+    read = [
+        json.loads((tmp_path / name).read_text(encoding="utf-8"))["data"]
+        for name in ("a.json", "b.json")
+    ]
+    assert read[0] == read[1]

@@ -113,12 +113,10 @@ def check_file(reader: XlttSquadReader, file_path: str, trim: bool = True) -> di
     `UnknownLanguageError`
         When the language has no scoring rule.
     """
-    questions: dict[str, SquadQuestion] = {}
-    order: list[str] = []
-    for question in read_squad_questions(file_path):
-        if question.qid not in questions:
-            questions[question.qid] = question
-        order.append(question.qid)
+    # The loader rejects a question id that occurs twice, so the ids key the questions.
+    questions: dict[str, SquadQuestion] = {
+        question.qid: question for question in read_squad_questions(file_path)
+    }
     language = reader.resolve_language(file_path)
     language_rule(language)  # no scoring rule: fail before reading
     expected: dict[str, str | None] = {}
@@ -171,7 +169,7 @@ def check_file(reader: XlttSquadReader, file_path: str, trim: bool = True) -> di
     return {
         "file": file_path,
         "language": language,
-        "questions": len(order),
+        "questions": len(questions),
         "questions_with_instances": len(with_instances),
         "windows": windows,
         "answer_in_window": len(in_window),
