@@ -1,5 +1,4 @@
 import gzip
-import io
 import json
 import os
 import subprocess
@@ -11,6 +10,7 @@ import pytest
 from allennlp.commands import main
 from allennlp.commands.subcommand import Subcommand
 
+from tests.commands.cli import failed_command_stderr
 from xltt_plugin.commands import score  # registers xltt-score
 from xltt_plugin.commands.score import XlttScore
 
@@ -49,14 +49,7 @@ def run_cli_with_stderr(
 
 
 def cli_error(monkeypatch: pytest.MonkeyPatch, *argv: str) -> str:
-    monkeypatch.setattr(sys, "argv", ["allennlp", "xltt-score", *argv])
-    stderr = io.StringIO()
-    monkeypatch.setattr(sys, "stderr", stderr)
-    with pytest.raises(SystemExit) as info:
-        main(prog="allennlp")
-    assert info.value.code == 1
-    output = stderr.getvalue()
-    assert "Traceback" not in output and output.endswith("\n")
+    output = failed_command_stderr(monkeypatch, "xltt-score", *argv)
     message = output.splitlines()[-1]  # after any warnings, one line
     assert message.startswith("xltt-score: error: ")
     return message
