@@ -14,7 +14,7 @@ from bench_common import XQUAD, alternate
 
 def questions_by_windows(encoder: str, one: int, multi: int) -> tuple[list[dict], list[dict]]:
     """The first `one` one-window and `multi` multi-window XQuAD en questions (384/128)."""
-    from xltt_plugin.data.squad_reading import read_squad_questions
+    from xltt_plugin.data.squad_loading import read_squad_questions
     from xltt_plugin.data.xltt_squad_reader import XlttSquadReader
 
     reader = XlttSquadReader(encoder, language="en")

@@ -26,7 +26,7 @@ SLOTS = ("de", "es")
 
 def questions_with_translations(encoder: str, one: int, multi: int) -> list[dict]:
     """The first `one` one-window and `multi` multi-window en questions, with de/es versions."""
-    from xltt_plugin.data.squad_reading import read_squad_questions
+    from xltt_plugin.data.squad_loading import read_squad_questions
     from xltt_plugin.data.xltt_squad_reader import XlttSquadReader
 
     reader = XlttSquadReader(encoder, language="en")

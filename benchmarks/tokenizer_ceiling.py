@@ -84,7 +84,7 @@ def transformer_squad(model: str, path: str, language: str) -> dict[str, Any]:
     from allennlp_models.rc.metrics import SquadEmAndF1
     from allennlp_models.rc.models.transformer_qa import TransformerQA
 
-    from xltt_plugin.data.squad_reading import read_squad_questions
+    from xltt_plugin.data.squad_loading import read_squad_questions
     from xltt_plugin.metrics.normalization import max_over_gold_answers
 
     reader = TransformerSquadReader(model, **SETTINGS)
@@ -129,7 +129,7 @@ def transformer_squad(model: str, path: str, language: str) -> dict[str, Any]:
 
 
 def context_pieces(model: str, path: str, split_cjk: bool) -> int:
-    from xltt_plugin.data.squad_reading import read_squad_questions
+    from xltt_plugin.data.squad_loading import read_squad_questions
     from xltt_plugin.data.xltt_squad_reader import XlttSquadReader
 
     reader = XlttSquadReader(model, split_cjk_pieces=split_cjk, **SETTINGS)

@@ -1,3 +1,4 @@
+import gzip
 import json
 import sys
 from pathlib import Path
@@ -219,3 +220,29 @@ def test_bad_window_settings(monkeypatch, capsys) -> None:
         monkeypatch, capsys, "x.json", "--model", MODEL, "--length-limit", "64", "--stride", "64"
     )
     assert code == 2 and "stride=64" in err and "Traceback" not in err
+
+
+def test_same_loader_errors_as_the_reader_and_gz_files(monkeypatch, capsys, tmp_path) -> None:
+    """xltt-check-data reads .gz files and names a duplicate id, an empty id and a truncated
+    .gz exactly as the `xltt_squad` reader does (the one SQuAD loader)."""
+    from xltt_plugin.data.squad_loading import SquadFormatError, read_squad_questions
+
+    qas = [{"id": "q1", "question": "Who?", "answers": [{"text": "c", "answer_start": 0}]}]
+    plain = write(tmp_path / "xquad.de.json", "c", qas)
+    packed = tmp_path / "xquad.es.json.gz"
+    packed.write_bytes(gzip.compress(Path(plain).read_bytes()))
+    code, reports, err = run(monkeypatch, capsys, str(packed), "--model", MODEL)
+    assert code == 0, err
+    assert [(r["file"], r["questions"]) for r in reports] == [(str(packed), 1)]
+
+    twice = write(tmp_path / "xquad.vi.json", "c", qas * 2)
+    empty = write(tmp_path / "xquad.th.json", "c", [{**qas[0], "id": ""}])
+    cut = tmp_path / "xquad.tr.json.gz"
+    cut.write_bytes(packed.read_bytes()[:25])
+    for path in (twice, empty, str(cut)):
+        with pytest.raises(SquadFormatError) as info:
+            list(read_squad_questions(path))
+        code, reports, err = run(monkeypatch, capsys, path, "--model", MODEL)
+        assert code == 1 and reports == [] and "Traceback" not in err
+        assert err.splitlines()[-1] == f"xltt-check-data: error: {info.value}"
+        assert path in err

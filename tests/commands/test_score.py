@@ -1,4 +1,4 @@
-import io
+import gzip
 import json
 import os
 import subprocess
@@ -10,6 +10,7 @@ import pytest
 from allennlp.commands import main
 from allennlp.commands.subcommand import Subcommand
 
+from tests.commands.cli import failed_command_stderr
 from xltt_plugin.commands import score  # registers xltt-score
 from xltt_plugin.commands.score import XlttScore
 
@@ -48,14 +49,7 @@ def run_cli_with_stderr(
 
 
 def cli_error(monkeypatch: pytest.MonkeyPatch, *argv: str) -> str:
-    monkeypatch.setattr(sys, "argv", ["allennlp", "xltt-score", *argv])
-    stderr = io.StringIO()
-    monkeypatch.setattr(sys, "stderr", stderr)
-    with pytest.raises(SystemExit) as info:
-        main(prog="allennlp")
-    assert info.value.code == 1
-    output = stderr.getvalue()
-    assert "Traceback" not in output and output.endswith("\n")
+    output = failed_command_stderr(monkeypatch, "xltt-score", *argv)
     message = output.splitlines()[-1]  # after any warnings, one line
     assert message.startswith("xltt-score: error: ")
     return message
@@ -141,7 +135,7 @@ def test_input_errors_name_file_and_question(
     good = squad_file(tmp_path / "xquad.de.json", [("q1", ["a"])])
     missing = tmp_path / "missing.json"
     assert "cannot read " + str(missing) in cli_error(monkeypatch, str(good), str(missing))
-    assert "cannot read " + str(missing) in cli_error(monkeypatch, str(missing), str(predictions))
+    assert f"{missing}: cannot read file" in cli_error(monkeypatch, str(missing), str(predictions))
 
     broken = tmp_path / "broken.json"
     broken.write_text("{not json", encoding="utf-8")
@@ -187,3 +181,39 @@ def test_module_exposes_pure_scoring() -> None:
     result = score.score_predictions(questions, {"a": "x"}, "en", "mlqa")
     assert result["f1"] == pytest.approx(100 * (2 / 3) / 2)  # P 1, R 1/2
     assert result["unanswered"] == 1
+
+
+def test_empty_question_id_is_rejected_like_the_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The readers reject question id "" (one loader): so does xltt-score, with their message."""
+    from xltt_plugin.data.squad_loading import SquadFormatError, read_squad_questions
+
+    dataset = squad_file(tmp_path / "xquad.en.json", [("q1", ["a"]), ("", ["b"])])
+    predictions = json_file(tmp_path / "p.json", {"q1": "a", "": "b"})
+    with pytest.raises(SquadFormatError) as info:
+        list(read_squad_questions(str(dataset)))
+    message = cli_error(monkeypatch, str(dataset), str(predictions))
+    assert message == f"xltt-score: error: {info.value}"
+    assert str(dataset) in message and "question #1: missing or invalid 'id' ('')" in message
+
+
+def test_reads_gzip_dataset(
+    spanish: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    dataset, predictions = spanish
+    packed = dataset.with_name("xquad.es.json.gz")
+    packed.write_bytes(gzip.compress(dataset.read_bytes()))
+    plain = run_cli(monkeypatch, capsys, str(dataset), str(predictions))
+    assert run_cli(monkeypatch, capsys, str(packed), str(predictions)) == plain
+
+
+def test_truncated_gzip_dataset_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dataset = squad_file(tmp_path / "xquad.en.json", [("q1", ["a"])])
+    cut = tmp_path / "xquad.en.json.gz"
+    cut.write_bytes(gzip.compress(dataset.read_bytes())[:20])
+    predictions = json_file(tmp_path / "p.json", {"q1": "a"})
+    message = cli_error(monkeypatch, str(cut), str(predictions))
+    assert message.startswith(f"xltt-score: error: {cut}: cannot read file: ")

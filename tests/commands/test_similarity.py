@@ -1,3 +1,4 @@
+import gzip
 import json
 import re
 import subprocess
@@ -10,6 +11,7 @@ from allennlp.commands import main
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 import xltt_plugin.commands.similarity  # noqa: F401  (registers the subcommand)
+from xltt_plugin.data.squad_loading import SquadFormatError, read_squad_questions
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / ".." / "shared" / "data"
@@ -136,11 +138,13 @@ def test_command_file_errors(tmp_path: Path, monkeypatch, capsys):
     not_squad = tmp_path / "not_squad.json"
     not_squad.write_text('{"questions": ["who"]}', encoding="utf-8")
     bad_qa = tmp_path / "bad_qa.json"
-    bad_qa.write_text('{"data": [{"paragraphs": [{"qas": [{"id": "q-9"}]}]}]}', encoding="utf-8")
+    bad_qa.write_text(
+        '{"data": [{"paragraphs": [{"context": "c", "qas": [{"id": "q-9"}]}]}]}', encoding="utf-8"
+    )
     for path, problem in [
-        (malformed, "not valid JSON"),
-        (not_squad, "not SQuAD format"),
-        (bad_qa, "question id 'q-9'"),
+        (malformed, "malformed JSON"),
+        (not_squad, "not a SQuAD-format file"),
+        (bad_qa, "question 'q-9': 'question' must be a string"),
         (tmp_path, "cannot read file"),
     ]:
         code, out, err = run(monkeypatch, capsys, "--target", target, "--source", f"x={path}")
@@ -201,3 +205,40 @@ def test_command_on_real_data_matches_independent_sklearn(monkeypatch, capsys):
         squad_questions(target), {name: squad_questions(path) for name, path in sources.items()}
     )
     assert_close(json.loads(out), expected)
+
+
+def test_command_reads_gzip_files(tmp_path: Path, monkeypatch, capsys):
+    """.gz files are read here as by the readers (one SQuAD loader); same result as plain."""
+    target = squad_file(tmp_path / "target.json", ["who won the cup", "where is it"])
+    source = squad_file(tmp_path / "squad.json", ["who won", "what is it"])
+    packed = {}
+    for path in (target, source):
+        packed[path] = path + ".gz"
+        Path(packed[path]).write_bytes(gzip.compress(Path(path).read_bytes()))
+    plain = run(monkeypatch, capsys, "--target", target, "--source", f"s={source}")
+    gz = run(monkeypatch, capsys, "--target", packed[target], "--source", f"s={packed[source]}")
+    assert plain[0] == gz[0] == 0, gz[2]
+    assert json.loads(gz[1]) == json.loads(plain[1])
+
+
+def test_command_errors_match_the_reader(tmp_path: Path, monkeypatch, capsys):
+    """An empty id, a duplicate id and a truncated .gz: the readers' one-line message."""
+    target = squad_file(tmp_path / "t.json", ["who won"])
+    empty = tmp_path / "empty_id.json"
+    empty.write_text(
+        '{"data": [{"paragraphs": [{"context": "c", "qas": [{"id": "", "question": "who"}]}]}]}'
+    )
+    twice = tmp_path / "twice.json"
+    twice.write_text(
+        '{"data": [{"paragraphs": [{"context": "c", "qas": '
+        '[{"id": "a", "question": "who"}, {"id": "a", "question": "what"}]}]}]}'
+    )
+    cut = tmp_path / "cut.json.gz"
+    cut.write_bytes(gzip.compress(Path(target).read_bytes())[:20])
+    for path in (empty, twice, cut):
+        with pytest.raises(SquadFormatError) as info:
+            list(read_squad_questions(str(path)))
+        code, out, err = run(monkeypatch, capsys, "--target", target, "--source", f"x={path}")
+        assert (code, out) == (1, "")
+        assert err == f"xltt-similarity: error: {info.value}\n"
+        assert str(path) in err

@@ -1,3 +1,4 @@
+import gzip
 import io
 import json
 import sys
@@ -9,15 +10,18 @@ import pytest
 from allennlp.commands import main
 from allennlp.commands.subcommand import Subcommand
 
-from xltt_plugin.commands import translate  # registers xltt-translate
-from xltt_plugin.commands.translate import (
+from tests.commands.cli import failed_command_stderr
+from xltt_plugin.commands.translate import XlttTranslate  # registers xltt-translate
+from xltt_plugin.translation import (
+    hf_seq2seq,  # noqa: F401  registers hf_seq2seq
+    pipeline,
+)
+from xltt_plugin.translation.lexicon import LexiconTranslator
+from xltt_plugin.translation.pipeline import (
     STATS_KEY,
     TranslateError,
-    XlttTranslate,
     translate_squad_file,
 )
-from xltt_plugin.translation import hf_seq2seq  # noqa: F401  registers hf_seq2seq
-from xltt_plugin.translation.lexicon import LexiconTranslator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PIVOT = REPO_ROOT / "fixtures" / "data" / "parallel" / "squad_en.json"
@@ -490,7 +494,7 @@ def test_errors_name_the_file_and_question(tmp_path: Path, monkeypatch: pytest.M
 def test_translator_config_file(tmp_path: Path) -> None:
     config = tmp_path / "translator.jsonnet"
     config.write_text(f'{{type: "lexicon", path: "{GLOSSARY}", markers: null}}', encoding="utf-8")
-    translator = translate.load_translator(str(config), "xx")
+    translator = pipeline.load_translator(str(config), "xx")
     assert isinstance(translator, LexiconTranslator)
     assert translator.markers is None and translator.target_lang == "xx"
 
@@ -576,3 +580,58 @@ def test_test_set_flag_on_the_command_line(
     )
     assert content[STATS_KEY]["answers_read"] is False
     assert all(answers == [] for _, _, answers in questions(content).values())
+
+
+def cli_error_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, source: Path) -> str:
+    """Run `xltt-translate` on `source`; the one line it writes on stderr (exit status 1)."""
+    output = failed_command_stderr(
+        monkeypatch,
+        "xltt-translate",
+        str(source),
+        "--target-lang",
+        "xx",
+        "--translator",
+        lexicon_config(),
+        "--output",
+        str(tmp_path / "o.json"),
+        "--silent",
+    )
+    assert output.count("\n") == 1
+    return output.rstrip("\n")
+
+
+def test_truncated_gz_and_deep_nesting_are_the_readers_one_line_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once an uncaught EOFError / RecursionError; now the loader's message, naming the file."""
+    from xltt_plugin.data.squad_loading import SquadFormatError, read_squad_questions
+
+    cut = tmp_path / "squad_en.json.gz"
+    cut.write_bytes(gzip.compress(PIVOT.read_bytes())[:200])
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"data": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    for source, problem in ((cut, "cannot read file"), (deep, "unreadable JSON")):
+        with pytest.raises(SquadFormatError) as reader_error:
+            list(read_squad_questions(str(source)))
+        line = cli_error_line(monkeypatch, tmp_path, source)
+        assert line == f"xltt-translate: error: {reader_error.value}"
+        assert line.startswith(f"xltt-translate: error: {source}: {problem}")
+    assert not (tmp_path / "o.json").exists()
+
+
+def test_reads_gz_input(tmp_path: Path) -> None:
+    packed = tmp_path / "squad_en.json.gz"
+    packed.write_bytes(gzip.compress(PIVOT.read_bytes()))
+    translator = LexiconTranslator(str(GLOSSARY))
+    plain = translate_squad_file(
+        str(PIVOT), str(tmp_path / "a.json"), translator, "xx", progress=False
+    )
+    gz = translate_squad_file(
+        str(packed), str(tmp_path / "b.json"), translator, "xx", progress=False
+    )
+    assert gz["counts"] == plain["counts"]
+    read = [
+        json.loads((tmp_path / name).read_text(encoding="utf-8"))["data"]
+        for name in ("a.json", "b.json")
+    ]
+    assert read[0] == read[1]

@@ -1,3 +1,4 @@
+import copy
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -277,3 +278,38 @@ def test_real_xquad_parallel() -> None:
     assert paired >= 0.98 * 2 * len(holding)
     counts = reader.last_read_stats.translations  # type: ignore[union-attr]
     assert counts["de"]["missing_question"] == counts["zh"]["missing_question"] == 0
+
+
+@pytest.mark.parametrize("reader_type", ["xltt_parallel", "xltt_translated"])
+def test_every_registered_parameter_name_works_from_a_config(reader_type: str) -> None:
+    """The base reader's parameters reach it through `**kwargs`, from a config as before."""
+    from allennlp.common import Params
+    from allennlp.data import DatasetReader
+
+    config = {
+        "type": reader_type,
+        "transformer_model_name": MODEL,
+        "parallel_languages": ["ko", "ja"],
+        "parallel_files": {"ja": "a.ja.json"},
+        "length_limit": 100,
+        "stride": 20,
+        "max_query_length": 30,
+        "language": "en",
+        "dataset_name": "squad",
+        "skip_impossible_questions": False,
+        "max_repair_distance": 7,
+        "split_unknown_tokens": False,
+        "split_cjk_pieces": True,
+        "tokenizer_kwargs": {"use_fast": True},
+        "translation_cache_size": 5,
+        "max_instances": 3,
+    }
+    reader = DatasetReader.from_params(Params(copy.deepcopy(config)))  # Params pops its keys
+    assert isinstance(reader, XlttParallelReader)
+    stored = [
+        key for key in config if key not in ("type", "transformer_model_name", "tokenizer_kwargs")
+    ]
+    assert {key: getattr(reader, key) for key in stored} == {key: config[key] for key in stored}
+    assert reader._tokenizer.tokenizer.name_or_path == MODEL
+    with pytest.raises(Exception, match="no_such_parameter"):
+        DatasetReader.from_params(Params(copy.deepcopy({**config, "no_such_parameter": 1})))

@@ -13,11 +13,8 @@ from allennlp.data.dataset_readers.dataset_reader import WorkerInfo
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer
 from transformers import AutoTokenizer
 
-from xltt_plugin.data.squad_reading import (
-    SquadFormatError,
-    char_span_to_token_span,
-    token_span_to_char_span,
-)
+from xltt_plugin.data.squad_loading import SquadFormatError
+from xltt_plugin.data.token_windows import char_span_to_token_span, token_span_to_char_span
 from xltt_plugin.data.xltt_squad_reader import XlttSquadReader
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from allennlp.common import Params
 from allennlp.common.checks import ConfigurationError
 from allennlp.data import DatasetReader, Instance
 
-from xltt_plugin.data.squad_reading import read_squad_questions
+from xltt_plugin.data.squad_loading import read_squad_questions
 from xltt_plugin.data.xltt_squad_reader import XlttSquadReader
 from xltt_plugin.data.xltt_translated_reader import XlttTranslatedReader
 

@@ -11,7 +11,7 @@ from allennlp.common.checks import ConfigurationError
 from allennlp.data import Vocabulary
 from allennlp.models import Model
 
-from xltt_plugin.data.squad_reading import SquadFormatError, read_squad_questions
+from xltt_plugin.data.squad_loading import SquadFormatError, read_squad_questions
 from xltt_plugin.data.xltt_squad_reader import XlttSquadReader
 from xltt_plugin.data.xltt_translated_reader import XlttTranslatedReader
 from xltt_plugin.predictors.xltt_predictor import XlttPredictor

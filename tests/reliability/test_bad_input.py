@@ -36,7 +36,7 @@ from tests.reliability.squad_documents import (
     texts,
 )
 from xltt_plugin.commands.score import ScoreError, score_files
-from xltt_plugin.data.squad_reading import SquadFormatError
+from xltt_plugin.data.squad_loading import SquadFormatError
 from xltt_plugin.data.xltt_parallel_reader import XlttParallelReader
 from xltt_plugin.data.xltt_squad_reader import XlttSquadReader
 from xltt_plugin.predictors.xltt_predictor import XlttPredictor

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from xltt_plugin.data.squad_loading import SquadFormatError
 from xltt_plugin.training.task_similarity import (
-    QuestionFileError,
     build_vectorizer,
     load_questions,
     softmax_weights,
@@ -149,35 +149,42 @@ def test_load_questions(tmp_path: Path):
     path = squad_file(tmp_path / "ok.json", ["Who?", "", "Where?"])
     assert load_questions(path) == ["Who?", "", "Where?"]
 
-    with pytest.raises(QuestionFileError, match=r"missing\.json: cannot read"):
+    with pytest.raises(SquadFormatError, match=r"missing\.json: cannot read"):
         load_questions(str(tmp_path / "missing.json"))
 
     broken = tmp_path / "broken.json"
     broken.write_text('{"data": [', encoding="utf-8")
-    with pytest.raises(QuestionFileError, match=r"broken\.json: not valid JSON"):
+    with pytest.raises(SquadFormatError, match=r"broken\.json: malformed JSON"):
         load_questions(str(broken))
 
     flat = tmp_path / "flat.json"
     flat.write_text('[{"question": "x"}]', encoding="utf-8")
     with pytest.raises(
-        QuestionFileError, match=r'flat\.json: not SQuAD format \(no top-level "data"'
+        SquadFormatError,
+        match=r"flat\.json: not a SQuAD-format file \(expected an object with a 'data' list",
     ):
         load_questions(str(flat))
 
     no_qas = tmp_path / "no_qas.json"
     no_qas.write_text('{"data": [{"paragraphs": [{"context": "x"}]}]}', encoding="utf-8")
-    with pytest.raises(QuestionFileError, match=r"no_qas\.json.*paragraphs\[0\].*qas"):
+    with pytest.raises(
+        SquadFormatError, match=r"no_qas\.json: article 0 paragraph 0: 'qas' must be a list"
+    ):
         load_questions(str(no_qas))
 
     bad_question = tmp_path / "bad_question.json"
     bad_question.write_text(
-        '{"data": [{"paragraphs": [{"qas": [{"id": "abc-7", "question": 3}]}]}]}', encoding="utf-8"
+        '{"data": [{"paragraphs": [{"context": "x", "qas": [{"id": "abc-7", "question": 3}]}]}]}',
+        encoding="utf-8",
     )
-    with pytest.raises(QuestionFileError, match=r"bad_question\.json: question id 'abc-7'"):
+    with pytest.raises(
+        SquadFormatError,
+        match=r"bad_question\.json: article 0 paragraph 0 question 'abc-7': 'question' must be",
+    ):
         load_questions(str(bad_question))
 
     empty = squad_file(tmp_path / "empty.json", ["", "  "])
-    with pytest.raises(QuestionFileError, match=r"empty\.json: holds no non-empty question"):
+    with pytest.raises(SquadFormatError, match=r"empty\.json: holds no non-empty question"):
         load_questions(empty)
 
 

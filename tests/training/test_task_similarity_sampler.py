@@ -153,7 +153,7 @@ def test_sampler_computes_at_construction(tmp_path: Path):
     broken = tmp_path / "broken.json"
     broken.write_text("{")
     weights = TaskWeights(target_path=str(broken), source_paths={"squad": str(broken)})
-    with pytest.raises(ConfigurationError, match=r"broken\.json: not valid JSON"):
+    with pytest.raises(ConfigurationError, match=r"broken\.json: malformed JSON"):
         TaskSimilaritySampler(weights)
 
 

@@ -15,13 +15,9 @@ from allennlp.commands.subcommand import Subcommand
 from allennlp.common.checks import ConfigurationError
 
 from xltt_plugin.commands.errors import fail
-from xltt_plugin.data.squad_reading import (
-    SquadFormatError,
-    SquadQuestion,
-    first_usable_answer,
-    read_squad_questions,
-    token_span_to_char_span,
-)
+from xltt_plugin.data.answer_location import first_usable_answer
+from xltt_plugin.data.squad_loading import SquadFormatError, SquadQuestion, read_squad_questions
+from xltt_plugin.data.token_windows import token_span_to_char_span
 from xltt_plugin.data.xltt_squad_reader import XlttSquadReader
 from xltt_plugin.metrics.normalization import (
     UnknownLanguageError,
@@ -117,12 +113,10 @@ def check_file(reader: XlttSquadReader, file_path: str, trim: bool = True) -> di
     `UnknownLanguageError`
         When the language has no scoring rule.
     """
-    questions: dict[str, SquadQuestion] = {}
-    order: list[str] = []
-    for question in read_squad_questions(file_path):
-        if question.qid not in questions:
-            questions[question.qid] = question
-        order.append(question.qid)
+    # The loader rejects a question id that occurs twice, so the ids key the questions.
+    questions: dict[str, SquadQuestion] = {
+        question.qid: question for question in read_squad_questions(file_path)
+    }
     language = reader.resolve_language(file_path)
     language_rule(language)  # no scoring rule: fail before reading
     expected: dict[str, str | None] = {}
@@ -175,7 +169,7 @@ def check_file(reader: XlttSquadReader, file_path: str, trim: bool = True) -> di
     return {
         "file": file_path,
         "language": language,
-        "questions": len(order),
+        "questions": len(questions),
         "questions_with_instances": len(with_instances),
         "windows": windows,
         "answer_in_window": len(in_window),

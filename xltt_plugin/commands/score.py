@@ -5,7 +5,8 @@ The `xltt-score` subcommand: SQuAD/MLQA exact match and F1 of a predictions file
 allennlp xltt-score DATASET PREDICTIONS [--lang L] [--mode mlqa|squad]
 ```
 
-`DATASET` is a SQuAD-format JSON file, `PREDICTIONS` a JSON object `{question_id: answer}`
+`DATASET` is a SQuAD-format JSON file (plain or compressed, read and checked as the readers
+read it), `PREDICTIONS` a JSON object `{question_id: answer}`
 (the input of the official evaluation scripts). Prints one JSON object on stdout:
 `exact_match` and `f1` (0-100, averaged over every question of the data set; a question with
 no prediction scores 0, as in the official scripts), `lang`, `mode`, `questions`,
@@ -24,6 +25,7 @@ from allennlp.commands.subcommand import Subcommand
 
 from xltt_plugin.commands.errors import fail
 from xltt_plugin.data.languages import infer_language
+from xltt_plugin.data.squad_loading import SquadFormatError, read_squad_questions
 from xltt_plugin.metrics.normalization import (
     MODES,
     Mode,
@@ -45,7 +47,7 @@ class GoldQuestion:
     answers: tuple[str, ...]
 
 
-def _load_json(path: str) -> Any:
+def _load_predictions_json(path: str) -> Any:
     try:
         with open(path, encoding="utf-8") as file:
             return json.load(file)
@@ -58,59 +60,30 @@ def _load_json(path: str) -> Any:
 
 def read_gold_questions(path: str) -> list[GoldQuestion]:
     """
-    The questions of a SQuAD-format file, in file order.
+    The questions of a SQuAD-format file, in file order, read with the plugin's one SQuAD
+    loader (plain or compressed; the readers' checks and one-line errors), each with at least
+    one gold answer.
 
     # Raises
 
     `ScoreError`
-        When the file is unreadable or not SQuAD-shaped, naming the file and question id.
+        When the file is unreadable or not SQuAD-shaped (the loader's message, naming the file
+        and question id), a question has no gold answer, or the file holds no question.
     """
-    content = _load_json(path)
-    if not isinstance(content, dict) or not isinstance(content.get("data"), list):
-        raise ScoreError(f"{path} is not a SQuAD-format file (no top-level 'data' list)")
+    try:
+        loaded = list(read_squad_questions(path))
+    except SquadFormatError as error:
+        raise ScoreError(str(error)) from error
     questions: list[GoldQuestion] = []
-    seen: set[str] = set()
-    for a, article in enumerate(content["data"]):
-        paragraphs = article.get("paragraphs") if isinstance(article, dict) else None
-        if not isinstance(paragraphs, list):
-            raise _malformed(path, questions, f"article {a} has no 'paragraphs' list")
-        for p, paragraph in enumerate(paragraphs):
-            qas = paragraph.get("qas") if isinstance(paragraph, dict) else None
-            if not isinstance(qas, list):
-                raise _malformed(path, questions, f"article {a} paragraph {p} has no 'qas' list")
-            for q, qa in enumerate(qas):
-                question_id = qa.get("id") if isinstance(qa, dict) else None
-                if isinstance(question_id, bool) or not isinstance(question_id, (str, int)):
-                    raise _malformed(
-                        path,
-                        questions,
-                        f"article {a} paragraph {p} question #{q} has no string 'id'",
-                    )
-                question_id = str(question_id)
-                if question_id in seen:
-                    raise ScoreError(f"{path}: question {question_id} occurs more than once")
-                seen.add(question_id)
-                answers = qa.get("answers")
-                if not isinstance(answers, list) or not answers:
-                    raise ScoreError(f"{path}: question {question_id} has no gold answers")
-                texts: list[str] = []
-                for answer in answers:
-                    text = answer.get("text") if isinstance(answer, dict) else None
-                    if not isinstance(text, str):
-                        raise ScoreError(
-                            f"{path}: question {question_id} has a gold answer text that is "
-                            "not a string"
-                        )
-                    texts.append(text)
-                questions.append(GoldQuestion(question_id, tuple(texts)))
+    for question in loaded:
+        if not question.answers:
+            raise ScoreError(f"{path}: question {question.qid} has no gold answers")
+        questions.append(
+            GoldQuestion(question.qid, tuple(answer.text for answer in question.answers))
+        )
     if not questions:
         raise ScoreError(f"{path} holds no questions")
     return questions
-
-
-def _malformed(path: str, questions: Sequence[GoldQuestion], problem: str) -> ScoreError:
-    where = f" (after question {questions[-1].question_id})" if questions else ""
-    return ScoreError(f"{path} is not a SQuAD-format file{where}: {problem}")
 
 
 def read_predictions(path: str) -> dict[str, str]:
@@ -122,7 +95,7 @@ def read_predictions(path: str) -> dict[str, str]:
     `ScoreError`
         When the file is unreadable, not an object, or holds a non-string answer.
     """
-    content = _load_json(path)
+    content = _load_predictions_json(path)
     if not isinstance(content, dict):
         raise ScoreError(
             f"{path} is not a predictions file: expected a JSON object {{question_id: answer_text}}"

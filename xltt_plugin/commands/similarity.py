@@ -12,8 +12,8 @@ from typing import NoReturn
 from allennlp.commands.subcommand import Subcommand
 
 from xltt_plugin.commands.errors import fail
+from xltt_plugin.data.squad_loading import SquadFormatError
 from xltt_plugin.training.task_similarity import (
-    QuestionFileError,
     build_vectorizer,
     load_questions,
     task_similarity,
@@ -125,7 +125,7 @@ def similarity_from_args(args: argparse.Namespace) -> None:
         result = task_similarity(
             questions, target, args.temperature, args.analyzer, tuple(args.ngram_range)
         )
-    except QuestionFileError as error:
+    except SquadFormatError as error:
         _fail(str(error), DATA_ERROR)
     except ValueError as error:
         _fail(str(error), USAGE_ERROR)

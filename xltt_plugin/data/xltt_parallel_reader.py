@@ -8,7 +8,7 @@ import logging
 import os
 import re
 from collections import Counter, OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -17,14 +17,9 @@ from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.data.fields import Field, ListField, SpanField, TensorField, TextField
 from allennlp.data.instance import Instance
 
-from xltt_plugin.data.squad_reading import (
-    ReadStats,
-    SquadQuestion,
-    default_dataset_name,
-    paired_window,
-    read_squad_questions,
-    span_in_window,
-)
+from xltt_plugin.data.read_stats import ReadStats
+from xltt_plugin.data.squad_loading import SquadQuestion, default_dataset_name, read_squad_questions
+from xltt_plugin.data.token_windows import paired_window, span_in_window
 from xltt_plugin.data.xltt_squad_reader import (
     EncodedQuestion,
     TokenizedContext,
@@ -108,13 +103,16 @@ class XlttParallelReader(XlttSquadReader):
     parallel_files : `Dict[str, str]`, optional (default=`None`)
         Translation file per language. By default derived from the pivot file's name by
         replacing the pivot language code (`squad_en.json` -> `squad_ja.json`).
-    length_limit, stride, max_query_length, dataset_name, skip_impossible_questions,
-    max_repair_distance, split_unknown_tokens, tokenizer_kwargs :
-        As for `xltt_squad`; they apply to the pivot and to the translations.
-    language : `str`, optional (default=`None`)
-        The pivot language; by default inferred from an MLQA/XQuAD file name.
     translation_cache_size : `int`, optional (default=`64`)
         How many tokenised translation paragraphs to keep per language.
+    **kwargs :
+        Passed on to `xltt_squad` (`XlttSquadReader`): `length_limit`, `stride`,
+        `max_query_length`, `language` (the pivot language; by default inferred from an
+        MLQA/XQuAD file name), `dataset_name`, `skip_impossible_questions`,
+        `max_repair_distance`, `split_unknown_tokens`, `split_cjk_pieces`, `tokenizer_kwargs`,
+        and `DatasetReader`'s `max_instances`; the window settings apply to the pivot and to
+        the translations. AllenNLP's `from_params` accepts every one of them in a
+        configuration, as it follows `**kwargs` to the base class's parameters.
     """
 
     def __init__(
@@ -122,31 +120,10 @@ class XlttParallelReader(XlttSquadReader):
         transformer_model_name: str = "xlm-roberta-large",
         parallel_languages: Sequence[str] = ("ja", "ko"),
         parallel_files: dict[str, str] | None = None,
-        length_limit: int = 384,
-        stride: int = 128,
-        max_query_length: int = 64,
-        language: str | None = None,
-        dataset_name: str | None = None,
-        skip_impossible_questions: bool = False,
-        max_repair_distance: int = 100,
-        split_unknown_tokens: bool = True,
-        tokenizer_kwargs: dict[str, Any] | None = None,
         translation_cache_size: int = 64,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            transformer_model_name=transformer_model_name,
-            length_limit=length_limit,
-            stride=stride,
-            max_query_length=max_query_length,
-            language=language,
-            dataset_name=dataset_name,
-            skip_impossible_questions=skip_impossible_questions,
-            max_repair_distance=max_repair_distance,
-            split_unknown_tokens=split_unknown_tokens,
-            tokenizer_kwargs=tokenizer_kwargs,
-            **kwargs,
-        )
+        super().__init__(transformer_model_name=transformer_model_name, **kwargs)
         if not parallel_languages:
             raise ConfigurationError("xltt_parallel needs at least one parallel language")
         if len(set(parallel_languages)) != len(parallel_languages):
@@ -175,16 +152,17 @@ class XlttParallelReader(XlttSquadReader):
             files[language] = path
         return files
 
-    def _index_translation(
-        self, file_path: str, language: str, counts: Counter
-    ) -> dict[str, SquadQuestion]:
-        index: dict[str, SquadQuestion] = {}
-        for question in read_squad_questions(file_path):
-            if question.qid in index:
-                counts["duplicate_id"] += 1
-                continue
-            index[question.qid] = question
-        return index
+    def _index_translations(
+        self, files: Mapping[str, str], stats: ReadStats
+    ) -> dict[str, dict[str, SquadQuestion]]:
+        """
+        The questions of each language's translation file by id (the loader rejects a file in
+        which an id occurs twice). `stats` is for subclasses that count what they check.
+        """
+        return {
+            language: {question.qid: question for question in read_squad_questions(path)}
+            for language, path in files.items()
+        }
 
     def _read(self, file_path: str) -> Iterator[Instance]:
         pivot_language = self.resolve_language(file_path)
@@ -194,10 +172,7 @@ class XlttParallelReader(XlttSquadReader):
         self.last_read_stats = stats
         files = self.translation_files(file_path, pivot_language)
         logger.info("Reading pivot %s with translations %s", file_path, files)
-        indexes = {
-            language: self._index_translation(path, language, stats.translations[language])
-            for language, path in files.items()
-        }
+        indexes = self._index_translations(files, stats)
         caches: dict[str, OrderedDict[tuple[int, int], TokenizedContext]] = {
             language: OrderedDict() for language in self.parallel_languages
         }

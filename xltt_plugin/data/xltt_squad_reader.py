@@ -17,19 +17,20 @@ from allennlp.data.instance import Instance
 from allennlp.data.token_indexers import PretrainedTransformerIndexer
 from allennlp.data.tokenizers import PretrainedTransformerTokenizer, Token
 
+from xltt_plugin.data.answer_location import AnswerLocation, first_usable_answer
 from xltt_plugin.data.languages import infer_language
-from xltt_plugin.data.squad_reading import (
-    METASPACE,
-    AnswerLocation,
-    Offset,
-    ReadStats,
+from xltt_plugin.data.read_stats import ReadStats
+from xltt_plugin.data.squad_loading import (
     SquadAnswer,
     SquadQuestion,
+    default_dataset_name,
+    read_squad_questions,
+)
+from xltt_plugin.data.token_windows import (
+    METASPACE,
+    Offset,
     char_span_to_token_span,
     clean_token_offsets,
-    default_dataset_name,
-    first_usable_answer,
-    read_squad_questions,
     replace_surrogates,
     span_in_window,
     window_starts,

@@ -8,7 +8,7 @@ import dataclasses
 import logging
 import os
 from collections import Counter, OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from allennlp.common.checks import ConfigurationError
@@ -16,11 +16,8 @@ from allennlp.data.dataset_readers.dataset_reader import DatasetReader
 from allennlp.data.instance import Instance
 
 from xltt_plugin.data.languages import infer_language
-from xltt_plugin.data.squad_reading import (
-    ReadStats,
-    SquadQuestion,
-    read_squad_questions,
-)
+from xltt_plugin.data.read_stats import ReadStats
+from xltt_plugin.data.squad_loading import SquadQuestion, read_squad_questions
 from xltt_plugin.data.xltt_parallel_reader import XlttParallelReader
 from xltt_plugin.data.xltt_squad_reader import TokenizedContext, XlttSquadReader
 
@@ -87,44 +84,20 @@ class XlttTranslatedReader(XlttParallelReader):
     parallel_files : `Dict[str, str]`, optional (default=`None`)
         The translation file of each slot language; by default derived from the target file's
         name (`xquad.hi.json` -> `xquad.ja.json`), as for `xltt_parallel`.
-    other parameters :
-        As for `xltt_parallel` (and `xltt_squad`).
+    transformer_model_name : `str`, optional (default=`"xlm-roberta-large"`)
+        The tokenizer and token indexer's model name or path (the archive's).
+    **kwargs :
+        Passed on to `xltt_parallel` (`XlttParallelReader`): `parallel_languages`,
+        `parallel_files` (above), `translation_cache_size`, and through it to `xltt_squad`
+        (`XlttSquadReader`): `length_limit`, `stride`, `max_query_length`, `language` (the
+        target's; by default inferred from an MLQA/XQuAD file name), `dataset_name`,
+        `max_repair_distance`, `split_unknown_tokens`, `split_cjk_pieces`, `tokenizer_kwargs`,
+        `max_instances`. AllenNLP's `from_params` accepts every one of them in a configuration.
+        `skip_impossible_questions` must stay false: a test question is never dropped.
     """
 
-    def __init__(
-        self,
-        transformer_model_name: str = "xlm-roberta-large",
-        parallel_languages: Sequence[str] = ("ja", "ko"),
-        parallel_files: dict[str, str] | None = None,
-        length_limit: int = 384,
-        stride: int = 128,
-        max_query_length: int = 64,
-        language: str | None = None,
-        dataset_name: str | None = None,
-        skip_impossible_questions: bool = False,
-        max_repair_distance: int = 100,
-        split_unknown_tokens: bool = True,
-        tokenizer_kwargs: dict[str, Any] | None = None,
-        translation_cache_size: int = 64,
-        **kwargs: Any,
-    ) -> None:
-        # Spelled out (not *args) so that AllenNLP's from_params sees every parameter.
-        super().__init__(
-            transformer_model_name=transformer_model_name,
-            parallel_languages=parallel_languages,
-            parallel_files=parallel_files,
-            length_limit=length_limit,
-            stride=stride,
-            max_query_length=max_query_length,
-            language=language,
-            dataset_name=dataset_name,
-            skip_impossible_questions=skip_impossible_questions,
-            max_repair_distance=max_repair_distance,
-            split_unknown_tokens=split_unknown_tokens,
-            tokenizer_kwargs=tokenizer_kwargs,
-            translation_cache_size=translation_cache_size,
-            **kwargs,
-        )
+    def __init__(self, transformer_model_name: str = "xlm-roberta-large", **kwargs: Any) -> None:
+        super().__init__(transformer_model_name=transformer_model_name, **kwargs)
         if self.skip_impossible_questions:
             raise ConfigurationError(
                 "xltt_translated never drops a test question: set skip_impossible_questions false"
@@ -175,16 +148,27 @@ class XlttTranslatedReader(XlttParallelReader):
         self.last_translation_files = files
         return files
 
+    def _index_translations(
+        self, files: Mapping[str, str], stats: ReadStats
+    ) -> dict[str, dict[str, SquadQuestion]]:
+        return {
+            language: self._index_translation(path, language, stats.translations[language])
+            for language, path in files.items()
+        }
+
     def _index_translation(
         self, file_path: str, language: str, counts: Counter
     ) -> dict[str, SquadQuestion]:
-        index: dict[str, SquadQuestion] = {}
-        for question in read_squad_questions(file_path):
-            if question.qid in index:
-                counts["duplicate_id"] += 1
-                continue
-            # Never read a translation's answers: test-time input carries none.
-            index[question.qid] = dataclasses.replace(question, answers=())
+        """
+        The translation's questions by id, without answers, checked against the target's ids
+        (an error when it shares none, a warning naming the ids one side lacks).
+        """
+        # Never read a translation's answers: test-time input carries none. (The loader rejects
+        # a file in which an id occurs twice.)
+        index = {
+            question.qid: dataclasses.replace(question, answers=())
+            for question in read_squad_questions(file_path)
+        }
         if not self._target_ids:
             return index
         foreign = [qid for qid in index if qid not in self._target_ids]

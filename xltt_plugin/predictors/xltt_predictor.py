@@ -16,8 +16,7 @@ from allennlp.predictors.predictor import Predictor
 from tqdm import tqdm
 
 from xltt_plugin.data.languages import infer_language
-from xltt_plugin.data.squad_reading import (
-    JsonLineBuffer,
+from xltt_plugin.data.squad_loading import (
     SquadFormatError,
     SquadQuestion,
     iter_squad_questions,
@@ -25,6 +24,7 @@ from xltt_plugin.data.squad_reading import (
 )
 from xltt_plugin.data.xltt_translated_reader import SELF_MODE, XlttTranslatedReader
 from xltt_plugin.models.span_decoding import SpanCandidate, merge_windows
+from xltt_plugin.predictors.json_line_buffer import JsonLineBuffer
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,6 @@ Pure functions, no AllenNLP plumbing; `TaskWeights` (task_weights.py) and the
 `xltt-similarity` command wrap them.
 """
 
-import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
@@ -15,12 +14,10 @@ from typing import Any, NamedTuple
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
+from xltt_plugin.data.squad_loading import SquadFormatError, read_squad_questions
+
 SKLEARN_ANALYZERS = ("word", "char", "char_wb")
 SPACY_PREFIX = "spacy:"
-
-
-class QuestionFileError(ValueError):
-    """A question file that cannot be read, or is not SQuAD-format; the message names the file."""
 
 
 class TaskSimilarity(NamedTuple):
@@ -37,7 +34,8 @@ class TaskSimilarity(NamedTuple):
 
 def load_questions(path: str) -> list[str]:
     """
-    The questions of a SQuAD v1.1-format file (SQuAD, MLQA, XQuAD, CMRC2018, DRCD), in file order.
+    The questions of a SQuAD v1.1-format file (SQuAD, MLQA, XQuAD, CMRC2018, DRCD), in file order,
+    read with the plugin's one SQuAD loader (plain or compressed, the readers' checks).
 
     Empty question strings are kept (they add nothing to a TF-IDF document); CMRC2018's trial set
     has two.
@@ -45,7 +43,8 @@ def load_questions(path: str) -> list[str]:
     # Parameters
 
     path : `str`
-        A JSON file `{"data": [{"paragraphs": [{"qas": [{"id": ..., "question": ...}]}]}]}`.
+        A SQuAD-format file `{"data": [{"paragraphs": [{"context": ..., "qas": [{"id": ...,
+        "question": ...}]}]}]}`, plain or compressed (`.gz`, `.bz2`, `.xz`).
 
     # Returns
 
@@ -54,53 +53,14 @@ def load_questions(path: str) -> list[str]:
 
     # Raises
 
-    `QuestionFileError`
-        When the file cannot be read, is not JSON, is not SQuAD-shaped, has a question entry
-        whose `question` is not a string (the message names the question id), or holds no
-        non-empty question at all.
+    `SquadFormatError`
+        With the readers' one-line message naming the file (and question id): when the file
+        cannot be read, is not JSON, is not SQuAD-shaped, or has a malformed question entry; or
+        when it holds no non-empty question at all.
     """
-    try:
-        with open(path, encoding="utf-8") as handle:
-            dataset = json.load(handle)
-    except OSError as error:
-        raise QuestionFileError(f"{path}: cannot read file: {error.strerror or error}") from error
-    except UnicodeDecodeError as error:
-        raise QuestionFileError(f"{path}: not UTF-8 text: {error.reason}") from error
-    except json.JSONDecodeError as error:
-        raise QuestionFileError(
-            f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
-        ) from error
-
-    if not isinstance(dataset, dict) or not isinstance(dataset.get("data"), list):
-        raise QuestionFileError(f'{path}: not SQuAD format (no top-level "data" list)')
-
-    questions: list[str] = []
-    for article_index, article in enumerate(dataset["data"]):
-        paragraphs = article.get("paragraphs") if isinstance(article, dict) else None
-        if not isinstance(paragraphs, list):
-            raise QuestionFileError(
-                f'{path}: not SQuAD format (data[{article_index}] has no "paragraphs" list)'
-            )
-        for paragraph_index, paragraph in enumerate(paragraphs):
-            qas = paragraph.get("qas") if isinstance(paragraph, dict) else None
-            if not isinstance(qas, list):
-                raise QuestionFileError(
-                    f"{path}: not SQuAD format (data[{article_index}].paragraphs"
-                    f'[{paragraph_index}] has no "qas" list)'
-                )
-            for qa_index, qa in enumerate(qas):
-                question = qa.get("question") if isinstance(qa, dict) else None
-                if not isinstance(question, str):
-                    qa_id = qa.get("id") if isinstance(qa, dict) else None
-                    where = (
-                        f"question id {qa_id!r}"
-                        if qa_id is not None
-                        else f"data[{article_index}].paragraphs[{paragraph_index}].qas[{qa_index}]"
-                    )
-                    raise QuestionFileError(f'{path}: {where} has no "question" string')
-                questions.append(question)
+    questions = [question.question for question in read_squad_questions(path)]
     if not any(question.strip() for question in questions):
-        raise QuestionFileError(f"{path}: holds no non-empty question")
+        raise SquadFormatError(f"{path}: holds no non-empty question")
     return questions
 
 

@@ -140,7 +140,7 @@ class TaskWeights(FromParams):
                 result = task_similarity_from_files(
                     target, sources, self._temperature, self._analyzer, self._ngram_range
                 )
-            except ValueError as error:  # includes QuestionFileError, which names the file
+            except ValueError as error:  # includes SquadFormatError, which names the file
                 raise ConfigurationError(f"TaskWeights: {error}") from error
             _CACHE[key] = result
             logger.info(
