@@ -41,9 +41,15 @@ if [ ${#runs[@]} -gt 0 ]; then
     [ ${#a[@]} -gt 0 ] || continue
     a=$(IFS=,; echo "${a[*]}") b=$(IFS=,; echo "${b[*]}")
     for mode in mlqa squad; do
-      $PY benchmarks/quality/compare.py "$a" "$b" --mode "$mode" --data "$OUT/data/test" \
-        --languages $ALL --unseen $UNSEEN > "$DEST/report/compare_${2}_minus_${1}.$mode.md" \
-        || echo "compare $2 - $1 ($mode): not yet (no language scored by both)"
+      report="$DEST/report/compare_${2}_minus_${1}.$mode.md"
+      # Written only when the comparison succeeds (an earlier report is kept otherwise).
+      if $PY benchmarks/quality/compare.py "$a" "$b" --mode "$mode" --data "$OUT/data/test" \
+        --languages $ALL --unseen $UNSEEN > "$report.tmp"; then
+        mv "$report.tmp" "$report"
+      else
+        rm -f "$report.tmp"
+        echo "compare $2 - $1 ($mode): not yet (no language scored by every run)"
+      fi
     done
   done
 fi
