@@ -97,7 +97,7 @@ def paired_bootstrap(
 
 
 def two_level_bootstrap(
-    f1_a: np.ndarray, f1_b: np.ndarray, resamples: int, seed: int
+    f1_a: np.ndarray, f1_b: np.ndarray, resamples: int, seed: int, same_models: bool = False
 ) -> tuple[float, float]:
     """
     95% percentile interval of mean(F1 B) - mean(F1 A) over questions AND training seeds.
@@ -110,21 +110,36 @@ def two_level_bootstrap(
 
     Each resample draws `questions` ids with replacement (the same draw for A and B) and,
     separately for A and B, their own number of seeds with replacement; the statistic is the
-    mean over the drawn seeds and questions of B minus that of A.
+    mean over the drawn seeds and questions of B minus that of A. `same_models`: row i of A and
+    of B are the same trained model (system d reuses c's archives), so one seed draw serves
+    both.
     """
     rng = np.random.default_rng(seed)
     num_questions = f1_a.shape[1]
     # How often each question is drawn in each resample. shape: (resamples, questions)
     counts = rng.multinomial(num_questions, np.full(num_questions, 1.0 / num_questions), resamples)
     means = {}
+    shared = rng.integers(0, f1_a.shape[0], size=(resamples, f1_a.shape[0]))
     for key, f1 in (("A", f1_a), ("B", f1_b)):
         # Each seed's mean F1 on each resample's questions. shape: (seeds, resamples)
         per_seed = f1 @ counts.T / num_questions
         # shape: (resamples, seeds)
-        drawn = rng.integers(0, f1.shape[0], size=(resamples, f1.shape[0]))
+        drawn = (
+            shared if same_models else rng.integers(0, f1.shape[0], size=(resamples, f1.shape[0]))
+        )
         means[key] = np.take_along_axis(per_seed.T, drawn, axis=1).mean(axis=1)
     low, high = np.percentile(means["B"] - means["A"], [2.5, 97.5])
     return float(low), float(high)
+
+
+def _archive(run_dir: str) -> str | None:
+    """The run folder whose archive `run_dir` reuses (`benchmark.json`'s `reuses_archive`)."""
+    info_path = os.path.join(run_dir, "benchmark.json")
+    if not os.path.exists(info_path):
+        return None
+    with open(info_path, encoding="utf-8") as handle:
+        reused = json.load(handle).get("reuses_archive")
+    return None if reused is None else os.path.basename(os.path.dirname(reused))
 
 
 def main() -> None:
@@ -157,6 +172,10 @@ def main() -> None:
     ids = sorted(next(iter(scores.values()))["A"])
     unseen = [language for language in args.unseen if language in scores]
     several = max(len(runs["A"]), len(runs["B"])) > 1
+    # B reuses A's archives seed by seed (system d = c's models in another test mode).
+    same_models = len(runs["A"]) == len(runs["B"]) and all(
+        _archive(b) == os.path.basename(a) for a, b in zip(runs["A"], runs["B"])
+    )
     paired_seeds = [
         (a, b)
         for a in runs["A"]
@@ -169,7 +188,13 @@ def main() -> None:
         rows.append((f"avg unseen ({','.join(unseen)})", unseen))
     print(f"A = {','.join(map(os.path.basename, runs['A']))}")
     print(f"B = {','.join(map(os.path.basename, runs['B']))}")
-    print(f"mode {args.mode}, {len(ids)} questions, {args.resamples} paired resamples of ids\n")
+    print(f"mode {args.mode}, {len(ids)} questions, {args.resamples} paired resamples of ids")
+    if several:
+        print(
+            "seeds: "
+            + ("one draw for both (B reuses A's models)" if same_models else "drawn per system")
+        )
+    print()
     header = "| language | F1 A | F1 B | B - A | 95% interval (questions) | P(B > A) |"
     rule = "|---|---|---|---|---|---|"
     if several:
@@ -205,7 +230,7 @@ def main() -> None:
         )
         if several:
             seed_low, seed_high = two_level_bootstrap(
-                per_run["A"], per_run["B"], args.resamples, args.seed
+                per_run["A"], per_run["B"], args.resamples, args.seed, same_models
             )
             per_seed = [
                 float(

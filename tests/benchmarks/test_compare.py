@@ -54,3 +54,16 @@ def test_seed_spread_widens_the_interval() -> None:
     noisy_low, noisy_high = compare.two_level_bootstrap(f1_a, noisy, 4000, 0)
     assert quiet_high - quiet_low < 1e-9  # B - A is 5 on every question of every seed
     assert noisy_low <= 0.5 and noisy_high >= 9.5
+
+
+def test_same_models_share_the_seed_draw() -> None:
+    # B = A + 1 on every question of every seed, while the seeds differ by 20: drawn per system
+    # the seed spread enters; drawn once for both (the same models), B - A is exactly 1.
+    base = np.random.default_rng(5).uniform(0, 60, size=200)
+    f1_a = np.stack([base, base + 20])
+    f1_b = f1_a + 1
+    assert compare.two_level_bootstrap(f1_a, f1_b, 4000, 0, same_models=True) == pytest.approx(
+        (1.0, 1.0)
+    )
+    low, high = compare.two_level_bootstrap(f1_a, f1_b, 4000, 0)
+    assert low < -5 and high > 7
