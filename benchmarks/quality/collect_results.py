@@ -38,12 +38,16 @@ def collect(out: str, dest: str) -> list[tuple[str, list[str]]]:
             os.makedirs(os.path.join(target, sub), exist_ok=True)
             for path in sorted(glob.glob(os.path.join(run_dir, sub, "*.json"))):
                 shutil.copyfile(path, os.path.join(target, sub, os.path.basename(path)))
-        scored = sorted(
-            os.path.basename(p).split(".")[1]
-            for p in glob.glob(os.path.join(run_dir, "scores", "*.mlqa.json"))
-        )
-        done.append((name, scored))
+        done.append((name, scored_languages(run_dir)))
     return done
+
+
+def scored_languages(run_dir: str) -> list[str]:
+    """The languages with an mlqa score in `run_dir/scores/`, sorted."""
+    return sorted(
+        os.path.basename(path).split(".")[1]
+        for path in glob.glob(os.path.join(run_dir, "scores", "*.mlqa.json"))
+    )
 
 
 def main() -> None:
@@ -53,10 +57,7 @@ def main() -> None:
     args = parser.parse_args()
     collect(args.out, args.dest)
     for run_dir in sorted(glob.glob(os.path.join(args.dest, "*-seed*"))):
-        languages = sorted(
-            os.path.basename(p).split(".")[1]
-            for p in glob.glob(os.path.join(run_dir, "scores", "*.mlqa.json"))
-        )
+        languages = scored_languages(run_dir)
         name = os.path.basename(run_dir)
         print(f"{name}: {len(languages)} languages scored ({' '.join(languages)})")
 

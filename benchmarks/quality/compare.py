@@ -35,16 +35,6 @@ from xltt_plugin.metrics.normalization import max_over_gold_answers
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def question_f1(
-    data_dir: str, run_dirs: list[str], language: str, mode: str
-) -> dict[str, float] | None:
-    """Per-question F1 (0-100) of `language`, averaged over `run_dirs`; None if any lacks it."""
-    per_run = question_f1_per_run(data_dir, run_dirs, language, mode)
-    if per_run is None:
-        return None
-    return {qid: sum(values) / len(values) for qid, values in per_run.items()}
-
-
 def question_f1_per_run(
     data_dir: str, run_dirs: list[str], language: str, mode: str
 ) -> dict[str, list[float]] | None:
