@@ -12,7 +12,7 @@ of any Hugging Face folder (e.g. a downloaded intfloat/multilingual-e5-small or 
         [--eval-length 256] [--eval-stride 64] [--out benchmarks/out/quality]
         [--dev-articles 6] [--tag NAME --train-overrides JSON] [--skip-setup]
 
-The issue-16 run (multilingual-e5-small, one seed, settings fixed a priori; see RESULTS.md;
+The issue-16 run (multilingual-e5-small, seeds 13-15, settings fixed a priori; see RESULTS.md;
 gradient checkpointing for (c) only saves memory: a first (c) at 5.9 GB was killed by the
 kernel's OOM killer on the shared 24 GB machine; the computed values are the same):
 
@@ -47,7 +47,7 @@ Systems (same encoder, seed, optimizer steps, windows per step and hyper-paramet
   a  a_baseline_en       English training articles, `maa: null`, no auxiliary loss
   b  b_translate_train   English + German + Spanish training articles mixed, `maa: null`
   c  c_xltt              English pivot, German and Spanish parallel slots, MAA + auxiliary loss
-  d  (hook, issue 15)    c's archives, test mode `translated` (not implemented here yet)
+  d  d_xltt_translated   c's archives, test mode `translated`: `run_translated.py` (after c)
 """
 
 import argparse
