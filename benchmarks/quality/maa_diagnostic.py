@@ -23,7 +23,7 @@ from allennlp.data import Batch
 from allennlp.models.archival import load_archive
 
 import xltt_plugin  # noqa: F401  (registers the plugin)
-from xltt_plugin.modules.maa import MaaQueries
+from xltt_plugin.modules.maa import MaaQueries, masked_softmax
 
 
 def main() -> None:
@@ -73,8 +73,8 @@ def main() -> None:
         # shape: (batch, L, h), (batch, L); (batch, k, L, h), (batch, k, L)
         pivot, pivot_mask = stack.encoded[:, 0], stack.mask[:, 0]
         parallels, parallel_mask = stack.encoded[:, 1:], stack.mask[:, 1:]
-        maps = maa.attention_maps(pivot, pivot_mask, parallels, parallel_mask)
         real = model._real_translations(stack, tensors.get("parallel_mask"))
+        maps = maa.attention_maps(pivot, pivot_mask, parallels, parallel_mask, slot_mask=real)
         slots = model._pivot_slots(stack, real)
         g_translated = maa.fuse_queries(MaaQueries.of_pivots(stack.encoded, stack.mask, slots))
         g_self = maa.fuse_queries(
@@ -82,8 +82,7 @@ def main() -> None:
         )
     hidden = pivot.size(-1)
     # Slot attention over the slot's real positions. shape: (batch, k, L, L)
-    scores = maps.a_hat.float().masked_fill(~maps.mask_m.bool().unsqueeze(2), float("-inf"))
-    attention = torch.softmax(scores, dim=-1)
+    attention = masked_softmax(maps.a_hat.float(), maps.mask_m)
     n_real = maps.mask_m.sum(-1).clamp(min=2).float()  # shape: (batch, k)
     entropy = -(attention.clamp(min=1e-30).log() * attention).sum(-1)  # shape: (batch, k, L)
     normalised = entropy / n_real.log().unsqueeze(-1)
