@@ -104,18 +104,27 @@ def two_level_bootstrap(
     of B are the same trained model (system d reuses c's archives), so one seed draw serves
     both.
     """
+    if same_models and f1_a.shape[0] != f1_b.shape[0]:
+        raise ValueError(
+            f"same_models needs as many seeds in A as in B: {f1_a.shape[0]} vs {f1_b.shape[0]}"
+        )
     rng = np.random.default_rng(seed)
     num_questions = f1_a.shape[1]
     # How often each question is drawn in each resample. shape: (resamples, questions)
     counts = rng.multinomial(num_questions, np.full(num_questions, 1.0 / num_questions), resamples)
     means = {}
-    shared = rng.integers(0, f1_a.shape[0], size=(resamples, f1_a.shape[0]))
+    # One seed draw for both systems when they are the same models; otherwise one each.
+    shared = (
+        rng.integers(0, f1_a.shape[0], size=(resamples, f1_a.shape[0])) if same_models else None
+    )
     for key, f1 in (("A", f1_a), ("B", f1_b)):
         # Each seed's mean F1 on each resample's questions. shape: (seeds, resamples)
         per_seed = f1 @ counts.T / num_questions
         # shape: (resamples, seeds)
         drawn = (
-            shared if same_models else rng.integers(0, f1.shape[0], size=(resamples, f1.shape[0]))
+            shared
+            if shared is not None
+            else rng.integers(0, f1.shape[0], size=(resamples, f1.shape[0]))
         )
         means[key] = np.take_along_axis(per_seed.T, drawn, axis=1).mean(axis=1)
     low, high = np.percentile(means["B"] - means["A"], [2.5, 97.5])

@@ -194,9 +194,9 @@ def run_system(key: str, seed: int, args: argparse.Namespace, base_env: dict[str
         _log(f"{'resume' if recover else 'train'} {run_name}")
         start = time.time()
         config = os.path.join(HERE, f"{name}.jsonnet")
-        overrides = ["-o", args.train_overrides] if args.train_overrides else []
+        train_flags = ["-o", args.train_overrides] if args.train_overrides else []
         _run(
-            [*ALLENNLP, "train", config, "-s", run_dir, *overrides]
+            [*ALLENNLP, "train", config, "-s", run_dir, *train_flags]
             + (["--recover"] if recover else []),
             env,
             os.path.join(logs, f"{run_name}.train.log"),

@@ -67,3 +67,9 @@ def test_same_models_share_the_seed_draw() -> None:
     )
     low, high = compare.two_level_bootstrap(f1_a, f1_b, 4000, 0)
     assert low < -5 and high > 7
+
+
+def test_same_models_needs_the_same_number_of_seeds() -> None:
+    f1 = np.zeros((2, 10))
+    with pytest.raises(ValueError, match="2 vs 3"):
+        compare.two_level_bootstrap(f1, np.zeros((3, 10)), 100, 0, same_models=True)
