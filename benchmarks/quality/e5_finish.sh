@@ -32,7 +32,9 @@ if [ ${#runs[@]} -gt 0 ]; then
   for pair in "b_translate_train c_xltt" "a_baseline_en c_xltt" "a0_transformer_qa a_baseline_en" \
     "c_xltt d_xltt_translated" "c_xltt-nomaa c_xltt" "c_xltt-noaux c_xltt" \
     "d_xltt_translated-noaux d_xltt_translated" "c_xltt-noaux d_xltt_translated-noaux" \
-    "c_xltt-selftrans1 c_xltt" "c_xltt-nomaa c_xltt-selftrans1"; do
+    "c_xltt-selftrans1 c_xltt" "c_xltt-nomaa c_xltt-selftrans1" \
+    "c_xltt-selftrans1 d_xltt_translated-selftrans1" "d_xltt_translated-selftrans1 d_xltt_translated" \
+    "a0_transformer_qa a0_transformer_qa-len30" "a0_transformer_qa-len30 a_baseline_en"; do
     set -- $pair
     a=() b=()
     for run in "$DEST/$1"-seed*; do

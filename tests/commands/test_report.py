@@ -111,6 +111,33 @@ def test_report_averages_seeds_and_unseen_languages(tmp_path: Path) -> None:
     assert (out / "f1_mlqa.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_partly_scored_runs_are_left_out_of_the_averages(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="matplotlib is a bench-only dependency")
+    en_only = {"system": "a", "train_languages": ["en"]}
+    runs = [
+        fake_run(
+            tmp_path,
+            "a-seed1",
+            {"en": (10, 20), "de": (2, 4), "vi": (4, 8), "zh": (0, 2)},
+            info=en_only | {"seed": 1},
+        ),
+        # Still being scored: no zh yet. Its de/vi count in their columns, not in the averages.
+        fake_run(
+            tmp_path,
+            "a-seed2",
+            {"en": (14, 30), "de": (4, 40), "vi": (6, 60)},
+            info=en_only | {"seed": 2},
+        ),
+    ]
+    summary = build_report([load_run(str(r)) for r in runs], str(tmp_path / "report"), "T")
+    table = summary["modes"]["mlqa"]["table"]
+    assert table["a"]["vi"]["f1"] == pytest.approx(34.0) and table["a"]["vi"]["runs"] == 2
+    # Over de, vi, zh of seed 1 only: (4 + 8 + 2) / 3 (seed 2's (40 + 60) / 2 would be 50).
+    assert table["a"]["avg own unseen"]["f1"] == pytest.approx(14 / 3)
+    assert table["a"]["avg own unseen"]["runs"] == 1
+    assert table["a"]["avg unseen"]["f1"] == pytest.approx(14 / 3)
+
+
 def test_cli_writes_report_and_fails_clearly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:

@@ -238,7 +238,8 @@ def summarize(
     system -> column -> `Cell`, averaged over the system's runs (seeds). Columns are the
     languages and the names of `averages` (name -> languages averaged per run, then over runs).
     A run lacking a language is left out of that column and of the averages using it. Column
-    `OWN_UNSEEN` averages, per run, the scored languages that run was not trained on.
+    `OWN_UNSEEN` averages, per run, the report's languages that run was not trained on; a run
+    lacking one of them is left out of it.
     """
     table: dict[str, dict[str, Cell]] = {}
     for system in systems_in_order(runs):
@@ -246,8 +247,9 @@ def summarize(
         per_column: dict[str, list[tuple[float, float]]] = {}
         for run in (run for run in runs if run.system == system):
             scores = run.scores.get(mode, {})
-            own = [lang for lang in languages if lang in scores and lang not in run.train_languages]
-            if own:
+            own = [lang for lang in languages if lang not in run.train_languages]
+            # A run missing one of them (still being scored) would average fewer languages.
+            if own and all(lang in scores for lang in own):
                 average = _average([scores[lang] for lang in own])
                 if average is not None:
                     per_column.setdefault(OWN_UNSEEN, []).append(average)
