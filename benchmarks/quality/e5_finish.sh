@@ -55,6 +55,24 @@ if [ ${#runs[@]} -gt 0 ]; then
       fi
     done
   done
+  # (d) - (c) over all 9 unseen languages, on the seeds where (d) has every one of them (the
+  # pairs above keep only the languages every seed has: seed 13's (c) archive was lost after 5).
+  a=() b=()
+  for run in "$DEST"/d_xltt_translated-seed*; do
+    seed=${run##*-seed} complete=yes
+    for lang in $UNSEEN; do [ -e "$run/scores/xquad.$lang.mlqa.json" ] || complete=no; done
+    if [ $complete = yes ] && [ -d "$DEST/c_xltt-seed$seed" ]; then
+      a+=("$DEST/c_xltt-seed$seed") b+=("$run")
+    fi
+  done
+  if [ ${#a[@]} -gt 0 ]; then
+    a=$(IFS=,; echo "${a[*]}") b=$(IFS=,; echo "${b[*]}")
+    for mode in mlqa squad; do
+      $PY benchmarks/quality/compare.py "$a" "$b" --mode "$mode" --data "$OUT/data/test" \
+        --languages $UNSEEN --unseen $UNSEEN \
+        > "$DEST/report/compare_d_xltt_translated_minus_c_xltt.all-unseen.$mode.md"
+    done
+  fi
 fi
 if [ "$COMMIT" = yes ]; then
   git add "$DEST"
