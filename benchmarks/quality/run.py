@@ -57,6 +57,7 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -171,6 +172,38 @@ EVAL_ORDER = ("en", "de", "es", "zh", "tr", "th", "vi", "ar", "ru", "ro", "hi", 
 def _cost(path: str) -> tuple[int, str]:
     lang = os.path.basename(path).split(".")[1]
     return (EVAL_ORDER.index(lang) if lang in EVAL_ORDER else len(EVAL_ORDER), lang)
+
+
+def predict_and_score_reused(
+    run_dir: str,
+    source_dir: str,
+    test_dir: str,
+    languages: list[str] | None,
+    predict_command: Callable[[str, str], list[str]],
+    env: dict[str, str],
+    log: str,
+) -> None:
+    """
+    For a run folder that reuses another run's archive (systems d, a0L): per test file of
+    `test_dir` (cheapest first; only `languages` when given), predict with
+    `predict_command(test_file, output_file)` unless its predictions exist, then score them
+    (MLQA and SQuAD rules). Resumable: finished languages are skipped. Copies the archive's
+    `config.json` from `source_dir` (the trained run) last: `collect_results.py` copies folders
+    that hold an archive or reuse one.
+    """
+    label = os.path.basename(run_dir)
+    tests = sorted((os.path.join(test_dir, name) for name in os.listdir(test_dir)), key=_cost)
+    for test_file in tests:
+        base = os.path.basename(test_file)
+        if languages and base.split(".")[1] not in languages:
+            continue
+        predictions = os.path.join(run_dir, "predictions", base)
+        if not os.path.exists(predictions):
+            _log(f"predict {label} {base}")
+            _run(predict_command(test_file, predictions + ".tmp"), env, log)
+            os.replace(predictions + ".tmp", predictions)
+        score_predictions(test_file, predictions, os.path.join(run_dir, "scores"), env)
+    shutil.copyfile(os.path.join(source_dir, "config.json"), os.path.join(run_dir, "config.json"))
 
 
 def run_system(key: str, seed: int, args: argparse.Namespace, base_env: dict[str, str]) -> str:

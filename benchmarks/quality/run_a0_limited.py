@@ -17,14 +17,13 @@ interrupted run resumes.
 import argparse
 import json
 import os
-import shutil
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from run import PYTHON, _cost, _log, _run, score_predictions  # noqa: E402
+from run import PYTHON, predict_and_score_reused  # noqa: E402
 
 
 def run_a0_limited(out: str, seed: int, max_answer_length: int, languages: list[str] | None) -> str:
@@ -51,22 +50,14 @@ def run_a0_limited(out: str, seed: int, max_answer_length: int, languages: list[
     log = os.path.join(out, "logs", f"{name}-seed{seed}.eval.log")
     os.makedirs(os.path.dirname(log), exist_ok=True)
     test_dir = os.path.join(out, "data", "test")
-    tests = sorted((os.path.join(test_dir, name) for name in os.listdir(test_dir)), key=_cost)
-    for test_file in tests:
-        base = os.path.basename(test_file)
-        if languages and base.split(".")[1] not in languages:
-            continue
-        predictions = os.path.join(run_dir, "predictions", base)
-        if not os.path.exists(predictions):
-            _log(f"predict {name}-seed{seed} {base}")
-            command = [PYTHON, os.path.join(HERE, "predict_transformer_qa.py"), archive, test_file]
-            command += [predictions + ".tmp", "--length", str(settings["EVAL_LENGTH"])]
-            command += ["--stride", str(settings["EVAL_STRIDE"])]
-            _run([*command, "--max-answer-length", str(max_answer_length)], env, log)
-            os.replace(predictions + ".tmp", predictions)
-        score_predictions(test_file, predictions, os.path.join(run_dir, "scores"), env)
-    # collect_results.py copies folders that hold an archive; this one reuses (a0)'s.
-    shutil.copyfile(os.path.join(source, "config.json"), os.path.join(run_dir, "config.json"))
+
+    def predict(test_file: str, output_file: str) -> list[str]:
+        command = [PYTHON, os.path.join(HERE, "predict_transformer_qa.py"), archive, test_file]
+        command += [output_file, "--length", str(settings["EVAL_LENGTH"])]
+        command += ["--stride", str(settings["EVAL_STRIDE"])]
+        return [*command, "--max-answer-length", str(max_answer_length)]
+
+    predict_and_score_reused(run_dir, source, test_dir, languages, predict, env, log)
     return run_dir
 
 

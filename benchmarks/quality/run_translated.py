@@ -17,14 +17,13 @@ an interrupted run resumes.
 import argparse
 import json
 import os
-import shutil
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from run import ALLENNLP, _cost, _log, _run, score_predictions  # noqa: E402
+from run import ALLENNLP, predict_and_score_reused  # noqa: E402
 
 
 def run_translated(
@@ -72,21 +71,13 @@ def run_translated(
     env = dict(os.environ, PYTHONPATH=REPO)
     log = os.path.join(out, "logs", f"{name}-seed{seed}.eval.log")
     os.makedirs(os.path.dirname(log), exist_ok=True)
-    tests = sorted((os.path.join(test_dir, name) for name in os.listdir(test_dir)), key=_cost)
-    for test_file in tests:
-        base = os.path.basename(test_file)
-        if languages and base.split(".")[1] not in languages:
-            continue
-        predictions = os.path.join(run_dir, "predictions", base)
-        if not os.path.exists(predictions):
-            _log(f"predict {name}-seed{seed} {base}")
-            command = [*ALLENNLP, "predict", archive, test_file, "--silent"]
-            command += ["--output-file", predictions + ".tmp", "--batch-size", "16"]
-            _run([*command, "-o", overrides], env, log)
-            os.replace(predictions + ".tmp", predictions)
-        score_predictions(test_file, predictions, os.path.join(run_dir, "scores"), env)
-    # collect_results.py copies folders that hold an archive; this one reuses (c)'s.
-    shutil.copyfile(os.path.join(source, "config.json"), os.path.join(run_dir, "config.json"))
+
+    def predict(test_file: str, output_file: str) -> list[str]:
+        command = [*ALLENNLP, "predict", archive, test_file, "--silent"]
+        command += ["--output-file", output_file, "--batch-size", "16"]
+        return [*command, "-o", overrides]
+
+    predict_and_score_reused(run_dir, source, test_dir, languages, predict, env, log)
     return run_dir
 
 
