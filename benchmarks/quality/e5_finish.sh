@@ -6,24 +6,14 @@
 #     bash benchmarks/quality/e5_finish.sh [--no-commit]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export PYTHONPATH=$PWD
-COMMIT=yes
-[ "${1:-}" = "--no-commit" ] && COMMIT=no
-PY=.venv/bin/python
+source benchmarks/quality/e5_common.sh
+FLAG=${1:-}  # --no-commit (kept: `set -- $pair` below reuses $1)
 OUT=${E5_OUT:-benchmarks/out/quality-e5}
 DEST=${E5_DEST:-benchmarks/quality/results/e5}
-ALL="en de es zh tr th vi ar ru ro hi el"
 UNSEEN="ar hi vi zh el ru th tr ro"
-mkdir -p "$DEST/report"
-$PY benchmarks/quality/collect_results.py "$OUT" "$DEST" | tee "$DEST/STATUS.txt"
-runs=()
-for run in "$DEST"/*-seed*; do
-  if compgen -G "$run/scores/*.json" > /dev/null; then runs+=("$run"); fi
-done
+e5_collect "$OUT" "$DEST"
 if [ ${#runs[@]} -gt 0 ]; then
-  $PY -c "import xltt_plugin.commands.report; from allennlp.commands import main; main(prog='allennlp')" \
-    xltt-report "${runs[@]}" --out "$DEST/report" \
-    --title "XQuAD test articles (12 of 48), multilingual-e5-small (4-bit, dequantised)"
+  e5_report "$DEST" "XQuAD test articles (12 of 48), multilingual-e5-small (4-bit, dequantised)"
   if compgen -G "$DEST/a_baseline_en-seed*/scores/*.json" > /dev/null; then
     $PY benchmarks/quality/gain_chart.py "${runs[@]}" --baseline a_baseline_en \
       --out "$DEST/report/gain_over_a_mlqa.png" > "$DEST/report/gain_over_a_mlqa.md"
@@ -74,7 +64,4 @@ if [ ${#runs[@]} -gt 0 ]; then
     done
   fi
 fi
-if [ "$COMMIT" = yes ]; then
-  git add "$DEST"
-  git commit -qm "quality-e5 results (issue 16): $(paste -sd';' "$DEST/STATUS.txt")" || echo "nothing new to commit"
-fi
+e5_commit "$DEST" "quality-e5 results" "$FLAG"
