@@ -131,6 +131,21 @@ def two_level_bootstrap(
     return float(low), float(high)
 
 
+def rounded(value: object, digits: int = 6) -> object:
+    """
+    `value` with every float in it (nested in dicts and lists) rounded to `digits` decimals: the
+    JSON line of a report then reads the same when it is regenerated on another machine, where
+    numpy's summation order may move the last of 16 digits.
+    """
+    if isinstance(value, float):
+        return round(value, digits)
+    if isinstance(value, dict):
+        return {key: rounded(item, digits) for key, item in value.items()}
+    if isinstance(value, list):
+        return [rounded(item, digits) for item in value]
+    return value
+
+
 def _archive(run_dir: str) -> str | None:
     """The run folder whose archive `run_dir` reuses (`benchmark.json`'s `reuses_archive`)."""
     info_path = os.path.join(run_dir, "benchmark.json")
@@ -245,7 +260,7 @@ def main() -> None:
                 + " |"
             )
         print(line)
-    print("\n" + json.dumps(summary))
+    print("\n" + json.dumps(rounded(summary)))
 
 
 if __name__ == "__main__":

@@ -73,3 +73,13 @@ def test_same_models_needs_the_same_number_of_seeds() -> None:
     f1 = np.zeros((2, 10))
     with pytest.raises(ValueError, match="2 vs 3"):
         compare.two_level_bootstrap(f1, np.zeros((3, 10)), 100, 0, same_models=True)
+
+
+def test_rounded_reaches_nested_floats_only() -> None:
+    # Two values 1e-14 apart (float summation noise) print the same once rounded.
+    noisy = {"ci95": [4.570594115225987, 12.0795372701381], "n": 3, "label": "en"}
+    moved = {"ci95": [4.570594115226001, 12.0795372701382], "n": 3, "label": "en"}
+    assert noisy != moved
+    assert compare.rounded(noisy) == compare.rounded(moved)
+    assert compare.rounded(noisy) == {"ci95": [4.570594, 12.079537], "n": 3, "label": "en"}
+    assert compare.rounded([[0.1234567]], digits=2) == [[0.12]]
