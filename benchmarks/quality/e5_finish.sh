@@ -27,7 +27,8 @@ if [ ${#runs[@]} -gt 0 ]; then
     "a0_transformer_qa a0_transformer_qa-len30" "a0_transformer_qa-len30 a_baseline_en" \
     "a_baseline_en a_baseline_en-lr2e-4" "b_translate_train b_translate_train-lr2e-4" \
     "c_xltt c_xltt-lr2e-4" "a_baseline_en-lr2e-4 c_xltt-lr2e-4" \
-    "b_translate_train-lr2e-4 c_xltt-lr2e-4" "a_baseline_en-lr2e-4 c_xltt"; do
+    "b_translate_train-lr2e-4 c_xltt-lr2e-4" "a_baseline_en-lr2e-4 c_xltt" \
+    "b_translate_train-lr2e-4 c_xltt"; do
     # (lr 2e-4: every system's learning rate chosen on the development split, e5_dev_finish.sh)
     set -- $pair
     a=() b=()
