@@ -23,13 +23,8 @@ for system in a_baseline_en b_translate_train c_xltt; do
   for run in "$DEST/$system"-*-seed13; do
     [ -d "$run" ] || continue
     name=$(basename "${run%-seed13}")_minus_$system
-    if $PY benchmarks/quality/compare.py "$reference" "$run" --mode mlqa --data "$OUT/data/test" \
-      --languages $ALL --unseen $unseen > "$DEST/report/compare_$name.mlqa.md.tmp"; then
-      mv "$DEST/report/compare_$name.mlqa.md.tmp" "$DEST/report/compare_$name.mlqa.md"
-    else
-      rm -f "$DEST/report/compare_$name.mlqa.md.tmp"
-      echo "compare $(basename "$run") - $system: not yet (no language scored by both)"
-    fi
+    e5_compare "$DEST/report/compare_$name.mlqa.md" "$reference" "$run" mlqa "$OUT/data/test" \
+      "$unseen"
   done
 done
 e5_commit "$DEST" "quality-e5 dev-split results" "${1:-}"

@@ -18,7 +18,8 @@ if [ ${#runs[@]} -gt 0 ]; then
     $PY benchmarks/quality/gain_chart.py "${runs[@]}" --baseline a_baseline_en \
       --out "$DEST/report/gain_over_a_mlqa.png" > "$DEST/report/gain_over_a_mlqa.md"
   fi
-  # B - A on the seeds both systems have (ablations: the seeds of the ablation).
+  # B - A on the seeds both systems have (ablations: the seeds of the ablation; -lr2e-4: the
+  # learning rate chosen on the development split for every system, e5_dev_finish.sh).
   for pair in "b_translate_train c_xltt" "a_baseline_en c_xltt" "a0_transformer_qa a_baseline_en" \
     "c_xltt d_xltt_translated" "c_xltt-nomaa c_xltt" "c_xltt-noaux c_xltt" \
     "d_xltt_translated-noaux d_xltt_translated" "c_xltt-noaux d_xltt_translated-noaux" \
@@ -29,7 +30,6 @@ if [ ${#runs[@]} -gt 0 ]; then
     "c_xltt c_xltt-lr2e-4" "a_baseline_en-lr2e-4 c_xltt-lr2e-4" \
     "b_translate_train-lr2e-4 c_xltt-lr2e-4" "a_baseline_en-lr2e-4 c_xltt" \
     "b_translate_train-lr2e-4 c_xltt"; do
-    # (lr 2e-4: every system's learning rate chosen on the development split, e5_dev_finish.sh)
     set -- $pair
     a=() b=()
     for run in "$DEST/$1"-seed*; do
@@ -39,15 +39,8 @@ if [ ${#runs[@]} -gt 0 ]; then
     [ ${#a[@]} -gt 0 ] || continue
     a=$(IFS=,; echo "${a[*]}") b=$(IFS=,; echo "${b[*]}")
     for mode in mlqa squad; do
-      report="$DEST/report/compare_${2}_minus_${1}.$mode.md"
-      # Written only when the comparison succeeds (an earlier report is kept otherwise).
-      if $PY benchmarks/quality/compare.py "$a" "$b" --mode "$mode" --data "$OUT/data/test" \
-        --languages $ALL --unseen $UNSEEN > "$report.tmp"; then
-        mv "$report.tmp" "$report"
-      else
-        rm -f "$report.tmp"
-        echo "compare $2 - $1 ($mode): not yet (no language scored by every run)"
-      fi
+      e5_compare "$DEST/report/compare_${2}_minus_${1}.$mode.md" "$a" "$b" "$mode" \
+        "$OUT/data/test" "$UNSEEN"
     done
   done
   # (d) - (c) over all 9 unseen languages, on the seeds where (d) has every one of them (the
