@@ -22,11 +22,11 @@ e5_report() {
     xltt-report "${runs[@]}" --out "$1/report" --title "$2"
 }
 
-# e5_compare REPORT RUNS_A RUNS_B MODE DATA UNSEEN: compare.py's B - A report over the 12
-# languages (RUNS_*: comma-separated run folders), written only when the comparison succeeds (an
-# earlier report is kept otherwise).
+# e5_compare REPORT RUNS_A RUNS_B MODE DATA UNSEEN [LANGUAGES]: compare.py's B - A report over
+# LANGUAGES (default: the 12; RUNS_*: comma-separated run folders), written only when the
+# comparison succeeds (an earlier report is kept otherwise).
 e5_compare() {
-  if $PY benchmarks/quality/compare.py "$2" "$3" --mode "$4" --data "$5" --languages $ALL \
+  if $PY benchmarks/quality/compare.py "$2" "$3" --mode "$4" --data "$5" --languages ${7:-$ALL} \
     --unseen $6 > "$1.tmp"; then
     mv "$1.tmp" "$1"
   else

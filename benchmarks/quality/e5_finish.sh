@@ -29,7 +29,7 @@ if [ ${#runs[@]} -gt 0 ]; then
     "a_baseline_en a_baseline_en-lr2e-4" "b_translate_train b_translate_train-lr2e-4" \
     "c_xltt c_xltt-lr2e-4" "a_baseline_en-lr2e-4 c_xltt-lr2e-4" \
     "b_translate_train-lr2e-4 c_xltt-lr2e-4" "a_baseline_en-lr2e-4 c_xltt" \
-    "b_translate_train-lr2e-4 c_xltt"; do
+    "b_translate_train-lr2e-4 c_xltt" "c_xltt-lr2e-4 d_xltt_translated-lr2e-4"; do
     set -- $pair
     a=() b=()
     for run in "$DEST/$1"-seed*; do
@@ -44,22 +44,24 @@ if [ ${#runs[@]} -gt 0 ]; then
     done
   done
   # (d) - (c) over all 9 unseen languages, on the seeds where (d) has every one of them (the
-  # pairs above keep only the languages every seed has: seed 13's (c) archive was lost after 5).
-  a=() b=()
-  for run in "$DEST"/d_xltt_translated-seed*; do
-    seed=${run##*-seed} complete=yes
-    for lang in $UNSEEN; do [ -e "$run/scores/xquad.$lang.mlqa.json" ] || complete=no; done
-    if [ $complete = yes ] && [ -d "$DEST/c_xltt-seed$seed" ]; then
-      a+=("$DEST/c_xltt-seed$seed") b+=("$run")
-    fi
-  done
-  if [ ${#a[@]} -gt 0 ]; then
+  # pairs above keep only the languages every seed has: seed 13's (c) archive was lost after 5),
+  # at lr 1e-4 and at the dev-chosen 2e-4.
+  for tag in "" -lr2e-4; do
+    a=() b=()
+    for run in "$DEST"/d_xltt_translated$tag-seed*; do
+      [ -d "$run" ] || continue
+      seed=${run##*-seed} complete=yes
+      for lang in $UNSEEN; do [ -e "$run/scores/xquad.$lang.mlqa.json" ] || complete=no; done
+      if [ $complete = yes ] && [ -d "$DEST/c_xltt$tag-seed$seed" ]; then
+        a+=("$DEST/c_xltt$tag-seed$seed") b+=("$run")
+      fi
+    done
+    [ ${#a[@]} -gt 0 ] || continue
     a=$(IFS=,; echo "${a[*]}") b=$(IFS=,; echo "${b[*]}")
     for mode in mlqa squad; do
-      $PY benchmarks/quality/compare.py "$a" "$b" --mode "$mode" --data "$OUT/data/test" \
-        --languages $UNSEEN --unseen $UNSEEN \
-        > "$DEST/report/compare_d_xltt_translated_minus_c_xltt.all-unseen.$mode.md"
+      e5_compare "$DEST/report/compare_d_xltt_translated${tag}_minus_c_xltt${tag}.all-unseen.$mode.md" \
+        "$a" "$b" "$mode" "$OUT/data/test" "$UNSEEN" "$UNSEEN"
     done
-  fi
+  done
 fi
 e5_commit "$DEST" "quality-e5 results" "$FLAG"
