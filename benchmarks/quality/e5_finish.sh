@@ -29,7 +29,10 @@ if [ ${#runs[@]} -gt 0 ]; then
     "a_baseline_en a_baseline_en-lr2e-4" "b_translate_train b_translate_train-lr2e-4" \
     "c_xltt c_xltt-lr2e-4" "a_baseline_en-lr2e-4 c_xltt-lr2e-4" \
     "b_translate_train-lr2e-4 c_xltt-lr2e-4" "a_baseline_en-lr2e-4 c_xltt" \
-    "b_translate_train-lr2e-4 c_xltt" "c_xltt-lr2e-4 d_xltt_translated-lr2e-4"; do
+    "b_translate_train-lr2e-4 c_xltt" "c_xltt-lr2e-4 d_xltt_translated-lr2e-4" \
+    "c_xltt-lr2e-4-nomaa c_xltt-lr2e-4" "c_xltt-lr2e-4-noaux c_xltt-lr2e-4" \
+    "d_xltt_translated-lr2e-4-noaux d_xltt_translated-lr2e-4" \
+    "c_xltt-lr2e-4-noaux d_xltt_translated-lr2e-4-noaux"; do
     set -- $pair
     a=() b=()
     for run in "$DEST/$1"-seed*; do
