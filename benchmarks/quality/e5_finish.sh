@@ -18,6 +18,22 @@ if [ ${#runs[@]} -gt 0 ]; then
     $PY benchmarks/quality/gain_chart.py "${runs[@]}" --baseline a_baseline_en \
       --out "$DEST/report/gain_over_a_mlqa.png" > "$DEST/report/gain_over_a_mlqa.md"
   fi
+  # The main result alone (every system at the dev-chosen lr 2e-4): table, F1 chart, gain over (a).
+  main=()
+  for run in "${runs[@]}"; do
+    case $(basename "$run") in
+      [abcd]_*-lr2e-4-seed*) main+=("$run") ;;
+    esac
+  done
+  if [ ${#main[@]} -gt 0 ]; then
+    $PY -c "import xltt_plugin.commands.report; from allennlp.commands import main; main(prog='allennlp')" \
+      xltt-report "${main[@]}" --out "$DEST/report/lr2e-4" \
+      --title "XQuAD test articles, multilingual-e5-small, every system at the dev-chosen lr 2e-4"
+    if compgen -G "$DEST/a_baseline_en-lr2e-4-seed*/scores/*.json" > /dev/null; then
+      $PY benchmarks/quality/gain_chart.py "${main[@]}" --baseline a_baseline_en-lr2e-4 \
+        --out "$DEST/report/lr2e-4/gain_over_a_mlqa.png" > "$DEST/report/lr2e-4/gain_over_a_mlqa.md"
+    fi
+  fi
   # B - A on the seeds both systems have (ablations: the seeds of the ablation; -lr2e-4: the
   # learning rate chosen on the development split for every system, e5_dev_finish.sh).
   for pair in "b_translate_train c_xltt" "a_baseline_en c_xltt" "a0_transformer_qa a_baseline_en" \
