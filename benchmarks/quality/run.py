@@ -189,8 +189,10 @@ def predict_and_score_reused(
     `predict_command(test_file, output_file)` unless its predictions exist, then score them
     (MLQA and SQuAD rules). Resumable: finished languages are skipped. Copies the archive's
     `config.json` from `source_dir` (the trained run) last: `collect_results.py` copies folders
-    that hold an archive or reuse one.
+    that hold an archive or reuse one. Writes this invocation's wall time as `eval_seconds`
+    into `run_dir/benchmark.json` (a resumed run counts only its own part, as `run_system` does).
     """
+    started = time.time()
     label = os.path.basename(run_dir)
     tests = sorted((os.path.join(test_dir, name) for name in os.listdir(test_dir)), key=_cost)
     for test_file in tests:
@@ -203,6 +205,13 @@ def predict_and_score_reused(
             _run(predict_command(test_file, predictions + ".tmp"), env, log)
             os.replace(predictions + ".tmp", predictions)
         score_predictions(test_file, predictions, os.path.join(run_dir, "scores"), env)
+    info_path = os.path.join(run_dir, "benchmark.json")
+    if os.path.exists(info_path):
+        with open(info_path, encoding="utf-8") as handle:
+            info = json.load(handle)
+        info["eval_seconds"] = round(time.time() - started, 1)
+        with open(info_path, "w", encoding="utf-8") as handle:
+            json.dump(info, handle, indent=1)
     shutil.copyfile(os.path.join(source_dir, "config.json"), os.path.join(run_dir, "config.json"))
 
 

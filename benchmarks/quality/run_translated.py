@@ -6,9 +6,10 @@ translations of the test articles stand in for machine translation (labelled so)
 answers are never read (`xltt_translated`).
 
 For `OUT/runs/c_xltt-seedN` this writes `OUT/runs/d_xltt_translated-seedN/` with
-`predictions/`, `scores/` (MLQA and SQuAD rules) and `benchmark.json` (the (c) run's settings,
-`test_mode`, `translation_files`, `reuses_archive`); languages already scored are skipped, so
-an interrupted run resumes.
+`predictions/`, `scores/` (MLQA and SQuAD rules) and `benchmark.json` (the (c) run's settings
+and `train_seconds`, this run's own `eval_seconds`, `test_mode`, `translation_files`,
+`reuses_archive`); languages already scored are skipped, so an interrupted run resumes (its
+`eval_seconds` then counts this invocation only, as in run.py).
 
     .venv/bin/python benchmarks/quality/run_translated.py benchmarks/out/quality-e5 \\
         --seeds 13 [--languages zh ar ...] [--slots de es] [--tag noaux]
@@ -48,6 +49,7 @@ def run_translated(
         info = json.load(handle)
     info |= {
         "system": name,
+        "eval_seconds": None,  # (c)'s own evaluation time must not pass for (d)'s
         "reuses_archive": os.path.relpath(archive, out),
         "test_mode": "translated: " + ",".join(slots) + " (XQuAD human translations for MT)",
         "translation_files": {slot: os.path.relpath(path, out) for slot, path in files.items()},
