@@ -16,10 +16,13 @@ e5_collect() {
   done
 }
 
-# e5_report DEST TITLE: the xltt-report table and chart of `runs` in DEST/report.
+# e5_report REPORT_DIR TITLE RUN...: the xltt-report table and chart of the RUN folders in
+# REPORT_DIR.
 e5_report() {
+  local dir=$1 title=$2
+  shift 2
   $PY -c "import xltt_plugin.commands.report; from allennlp.commands import main; main(prog='allennlp')" \
-    xltt-report "${runs[@]}" --out "$1/report" --title "$2"
+    xltt-report "$@" --out "$dir" --title "$title"
 }
 
 # e5_compare REPORT RUNS_A RUNS_B MODE DATA UNSEEN [LANGUAGES]: compare.py's B - A report over

@@ -13,8 +13,9 @@ OUT=${E5_DEV_OUT:-benchmarks/out/quality-e5-dev}
 DEST=${E5_DEV_DEST:-benchmarks/quality/results/e5-dev}
 e5_collect "$OUT" "$DEST"
 [ ${#runs[@]} -gt 0 ] || { echo "e5_dev_finish: no scored dev run in $DEST"; exit 1; }
-e5_report "$DEST" \
-  "XQuAD development articles (6 of the 36 training articles), multilingual-e5-small (4-bit, dequantised)"
+e5_report "$DEST/report" \
+  "XQuAD development articles (6 of the 36 training articles), multilingual-e5-small (4-bit, dequantised)" \
+  "${runs[@]}"
 for system in a_baseline_en b_translate_train c_xltt; do
   reference="$DEST/$system-seed13"
   [ -d "$reference" ] || continue

@@ -13,7 +13,8 @@ DEST=${E5_DEST:-benchmarks/quality/results/e5}
 UNSEEN="ar hi vi zh el ru th tr ro"
 e5_collect "$OUT" "$DEST"
 if [ ${#runs[@]} -gt 0 ]; then
-  e5_report "$DEST" "XQuAD test articles (12 of 48), multilingual-e5-small (4-bit, dequantised)"
+  e5_report "$DEST/report" "XQuAD test articles (12 of 48), multilingual-e5-small (4-bit, dequantised)" \
+    "${runs[@]}"
   if compgen -G "$DEST/a_baseline_en-seed*/scores/*.json" > /dev/null; then
     $PY benchmarks/quality/gain_chart.py "${runs[@]}" --baseline a_baseline_en \
       --out "$DEST/report/gain_over_a_mlqa.png" > "$DEST/report/gain_over_a_mlqa.md"
@@ -26,9 +27,8 @@ if [ ${#runs[@]} -gt 0 ]; then
     esac
   done
   if [ ${#main[@]} -gt 0 ]; then
-    $PY -c "import xltt_plugin.commands.report; from allennlp.commands import main; main(prog='allennlp')" \
-      xltt-report "${main[@]}" --out "$DEST/report/lr2e-4" \
-      --title "XQuAD test articles, multilingual-e5-small, every system at the dev-chosen lr 2e-4"
+    e5_report "$DEST/report/lr2e-4" \
+      "XQuAD test articles, multilingual-e5-small, every system at the dev-chosen lr 2e-4" "${main[@]}"
     if compgen -G "$DEST/a_baseline_en-lr2e-4-seed*/scores/*.json" > /dev/null; then
       $PY benchmarks/quality/gain_chart.py "${main[@]}" --baseline a_baseline_en-lr2e-4 \
         --out "$DEST/report/lr2e-4/gain_over_a_mlqa.png" > "$DEST/report/lr2e-4/gain_over_a_mlqa.md"

