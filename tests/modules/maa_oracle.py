@@ -30,6 +30,8 @@ class MaaParams:
     gamma: list[float]
     beta: list[float]
     eps: float
+    adaptive_sides: str = "both"
+    score_scale: float = 1.0
 
     @classmethod
     def of(cls, module: torch.nn.Module) -> "MaaParams":
@@ -51,7 +53,17 @@ class MaaParams:
             gamma=module.layer_norm.weight.double().tolist(),  # type: ignore[union-attr]
             beta=module.layer_norm.bias.double().tolist(),  # type: ignore[union-attr]
             eps=float(module.layer_norm.eps),  # type: ignore[union-attr, arg-type]
+            adaptive_sides=str(module.adaptive_sides),
+            score_scale=score_scale(module),
         )
+
+
+def score_scale(module: torch.nn.Module) -> float:
+    """τ read off the module's attributes: `exp(log τ)` when learned, else `score_scale`."""
+    log_tau = module.log_score_scale
+    if log_tau is None:
+        return float(module.score_scale)  # type: ignore[arg-type]
+    return math.exp(float(log_tau.item()))  # type: ignore[operator]
 
 
 def dot(u: list[float], v: list[float]) -> float:
@@ -109,8 +121,22 @@ def inter(b_s: Matrix, b_m: Matrix, params: MaaParams) -> Matrix:
     return out
 
 
-def adaptive(a_s: Matrix, a_sm: Matrix, a_m: Matrix) -> Matrix:
-    """Eq. 10-11: Â[i][j] = Σ_a Σ_b A_S[i][a] A_SM[a][b] A_M[j][b]."""
+def identity(length: int) -> Matrix:
+    return [[1.0 if i == j else 0.0 for j in range(length)] for i in range(length)]
+
+
+def adaptive(
+    a_s: Matrix, a_sm: Matrix, a_m: Matrix, sides: str = "both", tau: float = 1.0
+) -> Matrix:
+    """
+    Eq. 10-11 times the score scale τ: Â[i][j] = τ Σ_a Σ_b A_S[i][a] A_SM[a][b] A_M[j][b]
+    (`sides` "both"); A_M replaced by the identity for "pivot" (the slot read un-averaged),
+    A_S and A_M both for "none" (Â = τ A_SM).
+    """
+    if sides in ("pivot", "none"):
+        a_m = identity(len(a_m))
+    if sides == "none":
+        a_s = identity(len(a_s))
     out = [[0.0] * len(a_m) for _ in a_s]
     for i in range(len(a_s)):
         for j in range(len(a_m)):
@@ -118,7 +144,7 @@ def adaptive(a_s: Matrix, a_sm: Matrix, a_m: Matrix) -> Matrix:
             for a in range(len(a_s)):
                 for b in range(len(a_m)):
                     total += a_s[i][a] * a_sm[a][b] * a_m[j][b]
-            out[i][j] = total
+            out[i][j] = tau * total
     return out
 
 
@@ -166,7 +192,7 @@ def oracle(
     for b_m, keep_m in slots:
         a_m = intra(b_m, keep_m)
         a_sm = inter(b_s, b_m, params)
-        a_hat = adaptive(a_s, a_sm, a_m)
+        a_hat = adaptive(a_s, a_sm, a_m, params.adaptive_sides, params.score_scale)
         c_m = attend(a_hat, b_m, keep_m)
         for i in range(len(b_s)):
             c_prime[i] = c_prime[i] + c_m[i]

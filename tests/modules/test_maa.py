@@ -20,6 +20,7 @@ from xltt_plugin.modules.maa import (
     inter_features,
     inter_scores,
     intra_attention,
+    masked_softmax,
     self_attended,
 )
 
@@ -659,3 +660,67 @@ def test_dropout_only_in_training(generator: torch.Generator):
     assert torch.equal(module(pivot, mask), module(pivot, mask))
     module.train()
     assert not torch.allclose(module(pivot, mask), module(pivot, mask))
+
+
+def test_options_from_params_and_paper_exact_default_adds_no_parameter():
+    """The issue-30 options: the default (paper-exact) layer's state dict is the one of
+    archives trained before the options existed; a learned τ adds exactly `log_score_scale`."""
+    paper = MultilingualAdaptiveAttention.from_params(Params({"input_dim": 8, "num_parallel": 2}))
+    assert paper.adaptive_sides == "both" and paper.current_score_scale() == 1.0
+    assert set(paper.state_dict()) == {
+        "fusion.weight",
+        "fusion.bias",
+        "layer_norm.weight",
+        "layer_norm.bias",
+    }
+    learned = MultilingualAdaptiveAttention.from_params(
+        Params(
+            {
+                "input_dim": 8,
+                "num_parallel": 2,
+                "adaptive_sides": "pivot",
+                "score_scale": 20.0,
+                "learn_score_scale": True,
+            }
+        )
+    )
+    assert set(learned.state_dict()) - set(paper.state_dict()) == {"log_score_scale"}
+    assert learned.adaptive_sides == "pivot"
+    assert abs(float(learned.current_score_scale()) - 20.0) < 1e-4
+    fixed = MultilingualAdaptiveAttention(8, 2, adaptive_sides="none", score_scale=5.0)
+    assert set(fixed.state_dict()) == set(paper.state_dict()) and fixed.current_score_scale() == 5
+
+
+def test_learned_score_scale_gets_a_gradient_and_sharpens_the_slot_attention(
+    generator: torch.Generator,
+):
+    torch.manual_seed(0)
+    h, k = 6, 2
+    module = MultilingualAdaptiveAttention(
+        h, k, fusion_init_std=0.3, adaptive_sides="pivot", score_scale=2.0, learn_score_scale=True
+    )
+    pivot = torch.randn(2, 5, h, generator=generator)
+    parallels = torch.randn(2, k, 4, h, generator=generator)
+    pivot_mask = make_mask([5, 4], 5)
+    parallel_mask = make_mask([4, 3], 4).unsqueeze(1).expand(2, k, 4)
+    out = module(pivot, pivot_mask, parallels, parallel_mask)
+    (out * torch.randn(out.shape, generator=generator)).sum().backward()
+    assert module.log_score_scale is not None and module.log_score_scale.grad is not None
+    assert module.log_score_scale.grad.abs() > 0
+
+    def max_weight(scale: float) -> float:
+        with torch.no_grad():
+            assert module.log_score_scale is not None
+            module.log_score_scale.fill_(math.log(scale))
+            maps = module.attention_maps(pivot, pivot_mask, parallels, parallel_mask)
+        weights = masked_softmax(maps.a_hat, maps.mask_m)
+        return float(weights.max(-1).values[:, :, :4].mean())
+
+    assert max_weight(0.01) < max_weight(1.0) < max_weight(100.0)
+
+
+def test_bad_options_raise():
+    with pytest.raises(ValueError, match="adaptive_sides='slot'"):
+        MultilingualAdaptiveAttention(4, 2, adaptive_sides="slot")
+    with pytest.raises(ValueError, match="score_scale=0"):
+        MultilingualAdaptiveAttention(4, 2, score_scale=0.0)

@@ -1,7 +1,8 @@
 """
 MAA (eq. 5-17) against the float64 explicit-loop oracle of `tests/modules/maa_oracle.py` on
 random queries: the pivot and each translation as the query (pivot index != 0, the auxiliary
-loss's transposition), k = 1, 2, 4, one and two heads, masked and missing slots, padding that
+loss's transposition), k = 1, 2, 4, one and two heads, every option of the layer
+(`adaptive_sides`, fixed and learned score scale), masked and missing slots, padding that
 holds garbage, self-transposition draws, training (dropout) and evaluation mode.
 """
 
@@ -15,15 +16,34 @@ TOL = 1e-10
 DROPOUT = 0.3
 
 
-def random_module(h: int, k: int, heads: int, seed: int = 0) -> MultilingualAdaptiveAttention:
+# The layer's options (issue 30): the paper-exact default, then `adaptive_sides`, a fixed and
+# a learned score scale τ (the learned one moved off its initial value, so that a module that
+# ignored the parameter would differ from the oracle, which reads τ from the module).
+OPTIONS = {
+    "paper": {},
+    "pivot-tau3-learned": {
+        "adaptive_sides": "pivot",
+        "score_scale": 3.0,
+        "learn_score_scale": True,
+    },
+    "none-tau0.5": {"adaptive_sides": "none", "score_scale": 0.5},
+    "both-tau7-learned": {"adaptive_sides": "both", "score_scale": 7.0, "learn_score_scale": True},
+}
+
+
+def random_module(
+    h: int, k: int, heads: int, seed: int = 0, option: str = "paper"
+) -> MultilingualAdaptiveAttention:
     torch.manual_seed(seed)
     module = MultilingualAdaptiveAttention(
-        h, k, num_heads=heads, dropout=DROPOUT, fusion_init_std=0.5
+        h, k, num_heads=heads, dropout=DROPOUT, fusion_init_std=0.5, **OPTIONS[option]
     ).double()
     with torch.no_grad():
         module.fusion.bias.normal_(0.0, 0.3)
         module.layer_norm.weight.normal_(1.0, 0.3)
         module.layer_norm.bias.normal_(0.0, 0.3)
+        if module.log_score_scale is not None:
+            module.log_score_scale.add_(0.25)
     return module
 
 
@@ -116,13 +136,14 @@ def assert_matches_oracle(
             assert max(abs(a - b) for a, b in zip(got, want)) < TOL, (q, row, pivot, i)
 
 
+@pytest.mark.parametrize("option", list(OPTIONS))
 @pytest.mark.parametrize("training", [False, True], ids=["eval", "train"])
 @pytest.mark.parametrize("k", [1, 2, 4])
 @pytest.mark.parametrize("heads", [1, 2])
-def test_training_queries_match_oracle(heads: int, k: int, training: bool):
+def test_training_queries_match_oracle(heads: int, k: int, training: bool, option: str):
     generator = torch.Generator().manual_seed(100 * heads + 10 * k + int(training))
     batch, length, h = 3, 5, 4
-    module = random_module(h, k, heads).train(training)
+    module = random_module(h, k, heads, option=option).train(training)
     encoded, mask = random_stack(generator, batch, k, length, h)
     # A translation present but not real (slot_mask False), and self-transposition draws.
     slot_mask = torch.ones(batch, k, dtype=torch.bool)
@@ -149,13 +170,14 @@ def test_training_queries_match_oracle(heads: int, k: int, training: bool):
     assert_matches_oracle(g, module, encoded, mask, rows, pivots, slots, drop)
 
 
+@pytest.mark.parametrize("option", list(OPTIONS))
 @pytest.mark.parametrize("k", [1, 2, 4])
 @pytest.mark.parametrize("heads", [1, 2])
-def test_random_queries_match_oracle(heads: int, k: int):
+def test_random_queries_match_oracle(heads: int, k: int, option: str):
     """Any pivot and slots, repeated slots and slots equal to the pivot included."""
     generator = torch.Generator().manual_seed(7 + heads + k)
     batch, length, h = 2, 4, 4
-    module = random_module(h, k, heads, seed=1).eval()
+    module = random_module(h, k, heads, seed=1, option=option).eval()
     encoded, mask = random_stack(generator, batch, k, length, h)
     mask[-1, k] = True  # every sequence has a real position here
     count = 7
@@ -170,24 +192,28 @@ def test_random_queries_match_oracle(heads: int, k: int):
     )
 
 
+@pytest.mark.parametrize("option", list(OPTIONS))
 @pytest.mark.parametrize("heads", [1, 2])
-def test_self_transposition_only_queries_match_oracle(heads: int):
+def test_self_transposition_only_queries_match_oracle(heads: int, option: str):
     """Every slot of every query is its pivot (inference without translations)."""
     generator = torch.Generator().manual_seed(3)
-    module = random_module(4, 2, heads).eval()
+    module = random_module(4, 2, heads, option=option).eval()
     encoded, mask = random_stack(generator, 2, 0, 5, 4)
     queries = MaaQueries.of_pivots(encoded, mask, torch.zeros(2, 2, dtype=torch.long))
     g = module.fuse_queries(queries)
     assert_matches_oracle(g, module, encoded, mask, [0, 1], [0, 0], [[0, 0], [0, 0]], None)
 
 
+@pytest.mark.parametrize("option", list(OPTIONS))
 @pytest.mark.parametrize("training", [False, True], ids=["eval", "train"])
 @pytest.mark.parametrize("heads", [1, 2])
-def test_forward_with_masked_and_missing_slots_matches_oracle(heads: int, training: bool):
+def test_forward_with_masked_and_missing_slots_matches_oracle(
+    heads: int, training: bool, option: str
+):
     """`forward`: parallels longer than the pivot, a masked slot and an empty slot."""
     generator = torch.Generator().manual_seed(11)
     k, h = 3, 4
-    module = random_module(h, k, heads).train(training)
+    module = random_module(h, k, heads, option=option).train(training)
     pivot = torch.randn(2, 4, h, generator=generator, dtype=torch.double)
     pivot_mask = torch.tensor([[True, True, True, False], [True, True, False, False]])
     pivot[~pivot_mask] = 55.0
@@ -215,10 +241,11 @@ def test_forward_with_masked_and_missing_slots_matches_oracle(heads: int, traini
                 assert max(abs(a - b) for a, b in zip(g[n, i].tolist(), want)) < TOL
 
 
-def test_attention_maps_match_oracle():
+@pytest.mark.parametrize("option", list(OPTIONS))
+def test_attention_maps_match_oracle(option: str):
     generator = torch.Generator().manual_seed(21)
     k, h = 2, 4
-    module = random_module(h, k, heads=2).eval()
+    module = random_module(h, k, heads=2, option=option).eval()
     pivot = torch.randn(2, 3, h, generator=generator, dtype=torch.double)
     pivot_mask = torch.tensor([[True, True, True], [True, True, False]])
     parallels = torch.randn(2, k, 5, h, generator=generator, dtype=torch.double)
@@ -252,13 +279,18 @@ def test_attention_maps_match_oracle():
                     assert abs(maps.attended[n, s, i, c].item() - expected.attended[s][i][c]) < TOL
 
 
+@pytest.mark.parametrize("option", list(OPTIONS))
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
 @pytest.mark.parametrize("heads", [1, 2])
-def test_autocast_fully_padded_rows_and_empty_slots_stay_finite(heads: int, dtype: torch.dtype):
+def test_autocast_fully_padded_rows_and_empty_slots_stay_finite(
+    heads: int, dtype: torch.dtype, option: str
+):
     """Under `torch.autocast`: padding, an empty slot, and a pivot window without any token."""
     torch.manual_seed(0)
     k, h, length = 2, 8, 6
-    module = MultilingualAdaptiveAttention(h, k, num_heads=heads, fusion_init_std=0.2).train()
+    module = MultilingualAdaptiveAttention(
+        h, k, num_heads=heads, fusion_init_std=0.2, **OPTIONS[option]
+    ).train()
     encoded = (torch.randn(2, k + 1, length, h) * 30).requires_grad_()
     mask = torch.arange(length) < torch.tensor([[6, 3, 0], [0, 4, 2]]).unsqueeze(-1)
     queries = MaaQueries.of_pivots(encoded, mask, torch.tensor([[1, 0], [1, 2]]))

@@ -16,7 +16,10 @@ any number of leading batch dimensions, written `*` in the shape comments):
    (`inter_features`; `inter_scores` builds `A_SM` for inspection);
 3. adaptive map (10-11): `Â_SM = A_S · A_SM · A_M^T`, computed as `c · (A_S P_S)(A_M P_M)^T`,
    the same product regrouped: `Z_X = A_X P_X` once per sequence (`self_attended`), then one
-   product per pair (`adaptive_attention`);
+   product per pair (`adaptive_attention`); then multiplied by the score scale `τ` (1, fixed,
+   in the paper). Options of the layer (issue 30, `adaptive_sides`): `"both"` is eq. 10
+   (paper-exact), `"pivot"` reads the slot un-averaged (`Â_SM = τ · A_S A_SM`, `Z_M = P_M`),
+   `"none"` is plain cross attention (`Â_SM = τ · A_SM`, eq. 8 itself);
 4. attended slots (12-13): `C'_M = softmax(Â_SM) B_M`, the softmax over M's real positions
    (`attend`);
 5. concatenation (14-15): `C' = [C'_M ; C'_N ; ...]` (`concat_slots`);
@@ -304,7 +307,9 @@ def self_attended(a_x: torch.Tensor, p_x: torch.Tensor) -> torch.Tensor:
     return torch.matmul(a_x, p_x)
 
 
-def adaptive_attention(z_s: torch.Tensor, z_m: torch.Tensor, scale: float) -> torch.Tensor:
+def adaptive_attention(
+    z_s: torch.Tensor, z_m: torch.Tensor, scale: float | torch.Tensor
+) -> torch.Tensor:
     """
     Step 3, adaptive attention, eq. 10-11: `Â_SM = A_S · A_SM · A_M^T`, reading `A_X` as the
     `L_X x L_X` intra map (the only reading under which eq. 10 composes). With
@@ -321,8 +326,8 @@ def adaptive_attention(z_s: torch.Tensor, z_m: torch.Tensor, scale: float) -> to
         `A_S P_S`. # shape: (*, L_S, d)
     z_m : `torch.Tensor`
         `A_M P_M`. # shape: (*, L_M, d)
-    scale : `float`
-        `c` from `inter_features`.
+    scale : `float | torch.Tensor`
+        `c` from `inter_features`, times the score scale `τ` (a 0-dim tensor when learned).
 
     # Returns
 
@@ -334,7 +339,7 @@ def adaptive_attention(z_s: torch.Tensor, z_m: torch.Tensor, scale: float) -> to
 
 
 def shared_adaptive_attention(
-    z: torch.Tensor, pivot_ids: torch.Tensor, slot_ids: torch.Tensor, scale: float
+    z: torch.Tensor, pivot_ids: torch.Tensor, slot_ids: torch.Tensor, scale: float | torch.Tensor
 ) -> torch.Tensor:
     """
     `adaptive_attention` of many (pivot, slot) pairs of sequences sharing ONE feature map
@@ -350,7 +355,7 @@ def shared_adaptive_attention(
         # shape: (Q,), indices into the N sequences
     slot_ids : `torch.Tensor`
         # shape: (Q, k), indices into the N sequences
-    scale : `float`
+    scale : `float | torch.Tensor`
 
     # Returns
 
@@ -483,6 +488,9 @@ def pad_to(x: torch.Tensor, length: int, dim: int) -> torch.Tensor:
 # The module
 # ---------------------------------------------------------------------------------------------
 
+# `adaptive_sides`: which sides of eq. 10 are smoothed by the intra maps ("both" = paper-exact).
+ADAPTIVE_SIDES = ("both", "pivot", "none")
+
 
 class MaaSteps(NamedTuple):
     """
@@ -558,6 +566,22 @@ class MultilingualAdaptiveAttention(torch.nn.Module, Registrable):
     fusion_init_std : `float`, optional (default = `0.0`)
         Standard deviation of the normal init of `W_C`; `b_C` starts at zero. With 0, at
         initialisation `G_S = [B_S ; LayerNorm(B_S)]` (design README section 9).
+    adaptive_sides : `str`, optional (default = `"both"`)
+        Which sides of eq. 10 the intra maps smooth before the slot attention's softmax:
+        `"both"`, `Â_SM = τ · A_S A_SM A_M^T` (paper-exact, eq. 10); `"pivot"`,
+        `Â_SM = τ · A_S A_SM` (the slot side read un-averaged: each pivot position's
+        self-attended context scores the slot's own tokens); `"none"`, `Â_SM = τ · A_SM`
+        (plain scaled dot-product cross attention, eq. 8 with no intra maps). Issue 30: with
+        `"both"` the doubly averaged scores have almost no range and the trained slot
+        attention is uniform on multilingual-e5-small.
+    score_scale : `float`, optional (default = `1.0`)
+        `τ`, the initial multiplier of `Â_SM` before eq. 12's softmax (an inverse
+        temperature; 1 = the paper's `1/sqrt(h)` scaling alone).
+    learn_score_scale : `bool`, optional (default = `False`)
+        Learn `τ` (as `log τ`, a scalar parameter initialised at `log(score_scale)`); `False`
+        keeps it fixed and adds no parameter, so archives trained before these options load
+        unchanged. The paper-exact layer is `adaptive_sides="both"`, `score_scale=1`,
+        `learn_score_scale=False` (the defaults).
     """
 
     default_implementation = "default"
@@ -569,8 +593,18 @@ class MultilingualAdaptiveAttention(torch.nn.Module, Registrable):
         num_heads: int = 1,
         dropout: float = 0.0,
         fusion_init_std: float = 0.0,
+        adaptive_sides: str = "both",
+        score_scale: float = 1.0,
+        learn_score_scale: bool = False,
     ) -> None:
         super().__init__()
+        if adaptive_sides not in ADAPTIVE_SIDES:
+            raise ValueError(
+                f"MultilingualAdaptiveAttention: adaptive_sides={adaptive_sides!r}, expected "
+                f"one of {', '.join(repr(side) for side in ADAPTIVE_SIDES)}"
+            )
+        if not score_scale > 0:
+            raise ValueError(f"MultilingualAdaptiveAttention: score_scale={score_scale} <= 0")
         if num_parallel < 1:
             raise ValueError(f"MultilingualAdaptiveAttention: num_parallel={num_parallel} < 1")
         if num_heads < 1 or input_dim % num_heads != 0:
@@ -582,6 +616,11 @@ class MultilingualAdaptiveAttention(torch.nn.Module, Registrable):
         self.num_parallel = num_parallel
         self.num_heads = num_heads
         self.dropout = dropout
+        self.adaptive_sides = adaptive_sides
+        self.score_scale = float(score_scale)
+        self.log_score_scale: torch.nn.Parameter | None = None
+        if learn_score_scale:
+            self.log_score_scale = torch.nn.Parameter(torch.tensor(math.log(score_scale)))
         self.pivot_projection: torch.nn.Linear | None = None
         self.parallel_projection: torch.nn.Linear | None = None
         if num_heads > 1:
@@ -622,15 +661,22 @@ class MultilingualAdaptiveAttention(torch.nn.Module, Registrable):
         intra = intra_attention(sequences, mask)
         # 2. inter features. shape: (N, L, d), twice
         p_s, p_m, scale = self._inter_features(sequences)
-        # 3. adaptive map of every query and slot, from each sequence's Z_X = A_X P_X.
+        # 3. adaptive map of every query and slot, from each sequence's Z_X = A_X P_X (or
+        # Z_X = P_X on the sides that `adaptive_sides` leaves un-averaged), times τ.
         # shape: (N, L, d), twice; (Q, k', L, L)
-        z_s = self_attended(intra, p_s)
-        if p_m is p_s:
-            # One head: each unordered pair of sequences once.
-            a_hat = shared_adaptive_attention(z_s, pivot_ids, slot_ids, scale)
+        z_s = self_attended(intra, p_s) if self.adaptive_sides != "none" else p_s
+        if self.adaptive_sides != "both":
+            z_m = p_m
         else:
-            z_m = self_attended(intra, p_m)
-            a_hat = adaptive_attention(z_s[pivot_ids].unsqueeze(1), z_m[slot_ids], scale)
+            z_m = z_s if p_m is p_s else self_attended(intra, p_m)
+        score_scale = self.current_score_scale()
+        if z_m is z_s:
+            # One feature map for both roles: each unordered pair of sequences once.
+            a_hat = shared_adaptive_attention(z_s, pivot_ids, slot_ids, scale * score_scale)
+        else:
+            a_hat = adaptive_attention(
+                z_s[pivot_ids].unsqueeze(1), z_m[slot_ids], scale * score_scale
+            )
         # 4. attended slots. shape: (Q, k', L, h)
         attended = attend(a_hat, sequences[slot_ids], mask[slot_ids], mask[pivot_ids].unsqueeze(1))
         # 5. concatenation. shape: (Q, L, k * h)
@@ -648,6 +694,12 @@ class MultilingualAdaptiveAttention(torch.nn.Module, Registrable):
             self.training,
         )
         return MaaSteps(intra, p_s, p_m, scale, a_hat, attended, g)
+
+    def current_score_scale(self) -> float | torch.Tensor:
+        """`τ`: the fixed `score_scale`, or `exp(log τ)` (a 0-dim tensor) when learned."""
+        if self.log_score_scale is None:
+            return self.score_scale
+        return self.log_score_scale.exp()
 
     def fuse_queries(self, queries: MaaQueries) -> torch.Tensor:
         """
