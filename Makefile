@@ -15,6 +15,13 @@ lint: venv
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
 
+# Every committed quality table, chart and comparison (benchmarks/quality/results/reports/),
+# regenerated from the committed predictions alone (no archive, no training, ~1 min); fails
+# where anything differs. Needs ../shared/data/xquad and matplotlib (`make bench-setup`).
+.PHONY: results
+results: venv
+	.venv/bin/python -m benchmarks.quality results
+
 # Rebuild the committed fixtures (deterministic; not needed to run anything).
 fixtures: venv
 	.venv/bin/python scripts/build_fixture_data.py

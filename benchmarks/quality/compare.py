@@ -25,6 +25,8 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 from scipy.stats import bootstrap
@@ -33,6 +35,21 @@ from xltt_plugin.commands.score import read_gold_questions, read_predictions
 from xltt_plugin.metrics.normalization import max_over_gold_answers
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@cache
+def question_f1(gold_path: str, prediction_path: str, language: str, mode: str) -> dict[str, float]:
+    """Per-question F1 (0-100) of one predictions file, in gold file order (cached per file)."""
+    questions = read_gold_questions(gold_path)
+    predictions = read_predictions(prediction_path)
+    result = {}
+    for question in questions:
+        prediction = predictions.get(question.question_id)
+        f1 = 0.0
+        if prediction is not None:
+            _, f1 = max_over_gold_answers(prediction, question.answers, language, mode)  # type: ignore[arg-type]
+        result[question.question_id] = 100.0 * f1
+    return result
 
 
 def question_f1_per_run(
@@ -45,17 +62,8 @@ def question_f1_per_run(
     ]
     if not all(os.path.exists(path) for path in prediction_paths):
         return None
-    questions = read_gold_questions(gold_path)
-    per_run: dict[str, list[float]] = {question.question_id: [] for question in questions}
-    for path in prediction_paths:
-        predictions = read_predictions(path)
-        for question in questions:
-            prediction = predictions.get(question.question_id)
-            f1 = 0.0
-            if prediction is not None:
-                _, f1 = max_over_gold_answers(prediction, question.answers, language, mode)  # type: ignore[arg-type]
-            per_run[question.question_id].append(100.0 * f1)
-    return per_run
+    per_path = [question_f1(gold_path, path, language, mode) for path in prediction_paths]
+    return {question_id: [f1[question_id] for f1 in per_path] for question_id in per_path[0]}
 
 
 def paired_bootstrap(
@@ -147,13 +155,128 @@ def rounded(value: object, digits: int = 6) -> object:
 
 
 def _archive(run_dir: str) -> str | None:
-    """The run folder whose archive `run_dir` reuses (`benchmark.json`'s `reuses_archive`)."""
-    info_path = os.path.join(run_dir, "benchmark.json")
-    if not os.path.exists(info_path):
-        return None
-    with open(info_path, encoding="utf-8") as handle:
-        reused = json.load(handle).get("reuses_archive")
-    return None if reused is None else os.path.basename(os.path.dirname(reused))
+    """
+    The run folder whose archive `run_dir` reuses: `manifest.json`'s `reuses`, or the older
+    `benchmark.json`'s `reuses_archive`.
+    """
+    for name, key in (("manifest.json", "reuses"), ("benchmark.json", "reuses_archive")):
+        info_path = os.path.join(run_dir, name)
+        if os.path.exists(info_path):
+            with open(info_path, encoding="utf-8") as handle:
+                reused = json.load(handle).get(key)
+            if reused is None:
+                return None
+            return reused if key == "reuses" else os.path.basename(os.path.dirname(reused))
+    return None
+
+
+def compare_runs(
+    data_dir: str,
+    runs_a: list[str],
+    runs_b: list[str],
+    mode: str = "mlqa",
+    languages: Sequence[str] = ("en", "de", "es", "vi", "zh", "ar", "hi"),
+    unseen: Sequence[str] = ("ar", "hi", "vi", "zh"),
+    resamples: int = 2000,
+    seed: int = 0,
+) -> str:
+    """
+    The report B - A (Markdown table, then one JSON line) of the run folders `runs_a` and
+    `runs_b` against the gold files of `data_dir`, over the `languages` every folder has.
+
+    # Raises
+
+    `ValueError`
+        When no language has predictions in every run folder.
+    """
+    runs = {"A": runs_a, "B": runs_b}
+    # language -> system -> question id -> F1 of each run folder
+    scores: dict[str, dict[str, dict[str, list[float]]]] = {}
+    for language in languages:
+        per_system = {
+            key: question_f1_per_run(data_dir, dirs, language, mode) for key, dirs in runs.items()
+        }
+        if all(value is not None for value in per_system.values()):
+            scores[language] = per_system  # type: ignore[assignment]
+    if not scores:
+        raise ValueError("no language has predictions in every run folder")
+    ids = sorted(next(iter(scores.values()))["A"])
+    unseen = [language for language in unseen if language in scores]
+    several = max(len(runs["A"]), len(runs["B"])) > 1
+    # B reuses A's archives seed by seed (system d = c's models in another test mode).
+    same_models = len(runs["A"]) == len(runs["B"]) and all(
+        _archive(b) == os.path.basename(os.path.normpath(a)) for a, b in zip(runs["A"], runs["B"])
+    )
+    paired_seeds = [
+        (a, b)
+        for a in runs["A"]
+        for b in runs["B"]
+        if a.rsplit("-seed", 1)[-1] == b.rsplit("-seed", 1)[-1]
+    ]
+
+    rows = [(language, [language]) for language in scores]
+    if unseen:
+        rows.append((f"avg unseen ({','.join(unseen)})", unseen))
+    lines = [
+        f"A = {','.join(map(os.path.basename, runs['A']))}",
+        f"B = {','.join(map(os.path.basename, runs['B']))}",
+        f"mode {mode}, {len(ids)} questions, {resamples} paired resamples of ids",
+    ]
+    if several:
+        lines.append(
+            "seeds: "
+            + ("one draw for both (B reuses A's models)" if same_models else "drawn per system")
+        )
+    lines.append("")
+    header = "| language | F1 A | F1 B | B - A | 95% interval (questions) | P(B > A) |"
+    rule = "|---|---|---|---|---|---|"
+    if several:
+        header += " 95% interval (questions + seeds) | B - A per seed |"
+        rule += "---|---|"
+    lines += [header, rule]
+    summary = {}
+    for label, members in rows:
+        # Per run and question, F1 averaged over the row's languages. shape: (runs, questions)
+        per_run = {
+            key: np.array(
+                [
+                    [
+                        sum(scores[lang][key][qid][run] for lang in members) / len(members)
+                        for qid in ids
+                    ]
+                    for run in range(len(runs[key]))
+                ]
+            )
+            for key in ("A", "B")
+        }
+        # Averaged over seeds first. shape: (questions,)
+        per_question = {key: per_run[key].mean(axis=0) for key in ("A", "B")}
+        f1_a, f1_b = float(per_question["A"].mean()), float(per_question["B"].mean())
+        low, high, wins = paired_bootstrap(per_question["A"], per_question["B"], resamples, seed)
+        summary[label] = {"f1_a": f1_a, "f1_b": f1_b, "delta": f1_b - f1_a, "ci95": [low, high]}
+        line = (
+            f"| {label} | {f1_a:.1f} | {f1_b:.1f} | {f1_b - f1_a:+.1f} | "
+            f"[{low:+.1f}, {high:+.1f}] | {wins:.2f} |"
+        )
+        if several:
+            seed_low, seed_high = two_level_bootstrap(
+                per_run["A"], per_run["B"], resamples, seed, same_models
+            )
+            per_seed = [
+                float(
+                    per_run["B"][runs["B"].index(b)].mean()
+                    - per_run["A"][runs["A"].index(a)].mean()
+                )
+                for a, b in paired_seeds
+            ]
+            summary[label] |= {"ci95_seeds": [seed_low, seed_high], "delta_per_seed": per_seed}
+            line += (
+                f" [{seed_low:+.1f}, {seed_high:+.1f}] | "
+                + (", ".join(f"{d:+.1f}" for d in per_seed) or "-")
+                + " |"
+            )
+        lines.append(line)
+    return "\n".join(lines) + "\n\n" + json.dumps(rounded(summary)) + "\n"
 
 
 def main() -> None:
@@ -171,96 +294,20 @@ def main() -> None:
         "--data", default=os.path.join(REPO, "benchmarks", "out", "quality", "data", "test")
     )
     args = parser.parse_args()
-    runs = {"A": args.runs_a.split(","), "B": args.runs_b.split(",")}
-    # language -> system -> question id -> F1 of each run folder
-    scores: dict[str, dict[str, dict[str, list[float]]]] = {}
-    for language in args.languages:
-        per_system = {
-            key: question_f1_per_run(args.data, dirs, language, args.mode)
-            for key, dirs in runs.items()
-        }
-        if all(value is not None for value in per_system.values()):
-            scores[language] = per_system  # type: ignore[assignment]
-    if not scores:
-        sys.exit("compare: no language has predictions in every run folder")
-    ids = sorted(next(iter(scores.values()))["A"])
-    unseen = [language for language in args.unseen if language in scores]
-    several = max(len(runs["A"]), len(runs["B"])) > 1
-    # B reuses A's archives seed by seed (system d = c's models in another test mode).
-    same_models = len(runs["A"]) == len(runs["B"]) and all(
-        _archive(b) == os.path.basename(a) for a, b in zip(runs["A"], runs["B"])
-    )
-    paired_seeds = [
-        (a, b)
-        for a in runs["A"]
-        for b in runs["B"]
-        if a.rsplit("-seed", 1)[-1] == b.rsplit("-seed", 1)[-1]
-    ]
-
-    rows = [(language, [language]) for language in scores]
-    if unseen:
-        rows.append((f"avg unseen ({','.join(unseen)})", unseen))
-    print(f"A = {','.join(map(os.path.basename, runs['A']))}")
-    print(f"B = {','.join(map(os.path.basename, runs['B']))}")
-    print(f"mode {args.mode}, {len(ids)} questions, {args.resamples} paired resamples of ids")
-    if several:
-        print(
-            "seeds: "
-            + ("one draw for both (B reuses A's models)" if same_models else "drawn per system")
+    try:
+        report = compare_runs(
+            args.data,
+            args.runs_a.split(","),
+            args.runs_b.split(","),
+            args.mode,
+            args.languages,
+            args.unseen,
+            args.resamples,
+            args.seed,
         )
-    print()
-    header = "| language | F1 A | F1 B | B - A | 95% interval (questions) | P(B > A) |"
-    rule = "|---|---|---|---|---|---|"
-    if several:
-        header += " 95% interval (questions + seeds) | B - A per seed |"
-        rule += "---|---|"
-    print(header)
-    print(rule)
-    summary = {}
-    for label, languages in rows:
-        # Per run and question, F1 averaged over the row's languages. shape: (runs, questions)
-        per_run = {
-            key: np.array(
-                [
-                    [
-                        sum(scores[lang][key][qid][run] for lang in languages) / len(languages)
-                        for qid in ids
-                    ]
-                    for run in range(len(runs[key]))
-                ]
-            )
-            for key in ("A", "B")
-        }
-        # Averaged over seeds first. shape: (questions,)
-        per_question = {key: per_run[key].mean(axis=0) for key in ("A", "B")}
-        f1_a, f1_b = float(per_question["A"].mean()), float(per_question["B"].mean())
-        low, high, wins = paired_bootstrap(
-            per_question["A"], per_question["B"], args.resamples, args.seed
-        )
-        summary[label] = {"f1_a": f1_a, "f1_b": f1_b, "delta": f1_b - f1_a, "ci95": [low, high]}
-        line = (
-            f"| {label} | {f1_a:.1f} | {f1_b:.1f} | {f1_b - f1_a:+.1f} | "
-            f"[{low:+.1f}, {high:+.1f}] | {wins:.2f} |"
-        )
-        if several:
-            seed_low, seed_high = two_level_bootstrap(
-                per_run["A"], per_run["B"], args.resamples, args.seed, same_models
-            )
-            per_seed = [
-                float(
-                    per_run["B"][runs["B"].index(b)].mean()
-                    - per_run["A"][runs["A"].index(a)].mean()
-                )
-                for a, b in paired_seeds
-            ]
-            summary[label] |= {"ci95_seeds": [seed_low, seed_high], "delta_per_seed": per_seed}
-            line += (
-                f" [{seed_low:+.1f}, {seed_high:+.1f}] | "
-                + (", ".join(f"{d:+.1f}" for d in per_seed) or "-")
-                + " |"
-            )
-        print(line)
-    print("\n" + json.dumps(rounded(summary)))
+    except ValueError as error:
+        sys.exit(f"compare: {error}")
+    print(report, end="")
 
 
 if __name__ == "__main__":

@@ -20,8 +20,9 @@ spaced over the test articles, with the same ids in every language (XQuAD is par
 (benchmarks/RESULTS.md), which scores all 265 test questions per language. Deterministic for a
 given `--threads` (torch's CPU kernels may sum in another order with another thread count). A
 finished training with the same settings is reused. `--save DIR` copies the small outputs
-(predictions, scores, benchmark.json, report) to DIR. Without XQuAD files the script prints
-why and exits 0.
+(predictions, scores, config, manifest.json; protocol `e5-quickstart`) to DIR; `python -m
+benchmarks.quality report e5-quickstart` writes the committed report. Without XQuAD files the
+script prints why and exits 0.
 """
 
 import argparse
@@ -37,10 +38,10 @@ from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
+sys.path.insert(0, REPO)
 
-from run import ALLENNLP, EVAL_ORDER  # noqa: E402
-from split_xquad import split  # noqa: E402
+from benchmarks.quality.runner import ALLENNLP, EVAL_ORDER  # noqa: E402
+from benchmarks.quality.split_xquad import split  # noqa: E402
 
 SYSTEM = "a_baseline_en"
 XQUAD = os.path.join(REPO, "..", "shared", "data", "xquad")
@@ -314,24 +315,24 @@ def main(argv: list[str] | None = None) -> None:
     print(summary["markdown"])
     _log(f"chart {os.path.join(report, 'f1_mlqa.png')}; total {(time.time() - start) / 60:.1f} min")
     if args.save:
-        save_results(run_dir, os.path.join(out, "questions.json"), args.save, title)
+        save_results(run_dir, os.path.join(out, "questions.json"), args.save)
         _log(f"saved the small outputs to {args.save}")
 
 
-def save_results(run_dir: str, questions: str, dest: str, title: str) -> None:
-    """Copy predictions, scores, benchmark.json and questions.json to `dest`, report there."""
-    from xltt_plugin.commands.report_tables import build_report, load_run
+def save_results(run_dir: str, questions: str, dest: str) -> None:
+    """
+    Copy the run's small outputs (predictions, scores, config, manifest.json) and
+    questions.json to `dest`, as `python -m benchmarks.quality collect e5-quickstart` does for
+    the protocol's store; its report: `python -m benchmarks.quality report e5-quickstart`.
+    """
+    from benchmarks.quality import protocol as protocols
+    from benchmarks.quality.collect import collect
 
-    os.chdir(REPO)
-    target = os.path.join(os.path.abspath(dest), os.path.basename(run_dir))
-    for sub in ("predictions", "scores"):
-        shutil.rmtree(os.path.join(target, sub), ignore_errors=True)
-        shutil.copytree(os.path.join(run_dir, sub), os.path.join(target, sub))
-    shutil.copy(os.path.join(run_dir, "benchmark.json"), target)
+    protocol = protocols.load("e5-quickstart")
+    protocol.store = os.path.abspath(dest)
+    for line in collect(protocol, os.path.dirname(os.path.dirname(run_dir))):
+        _log(f"  saved {line}")
     shutil.copy(questions, dest)
-    # The report again, from the copies (so that its paths are relative to the repository).
-    shutil.rmtree(os.path.join(dest, "report"), ignore_errors=True)
-    build_report([load_run(os.path.relpath(target, REPO))], os.path.join(dest, "report"), title)
 
 
 if __name__ == "__main__":

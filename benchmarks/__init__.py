@@ -1,0 +1,1 @@
+"""Benchmarks: speed (`benchmarks/run.py`) and quality (`python -m benchmarks.quality`)."""

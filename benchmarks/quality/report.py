@@ -1,0 +1,267 @@
+"""
+The tables, charts and comparisons of a protocol, from the committed predictions alone (no
+archive, no training): `python -m benchmarks.quality report PROTOCOL` writes them into
+`benchmarks/quality/results/reports/PROTOCOL/`, and `... results` (`make results`) regenerates
+every protocol's into a temporary folder and fails where a committed file differs.
+
+Per run folder of the protocol's store (`STORE/NAME-seedN/`, read through its `manifest.json`),
+every `predictions/xquad.LANG.json` is re-scored in-process with `xltt-score`'s scorer against
+the protocol's split of `../shared/data/xquad` (made in a temporary folder; for e5-quickstart
+the same question subset), and must equal the committed `scores/xquad.LANG.MODE.json`. From
+those scores: `xltt-report`'s `results.md`, `summary.json` and `f1_MODE.png`; with `gain_over`,
+`gain_over_a_mlqa.md` and `.png` (benchmarks/quality/gain_chart.py); per comparison and mode,
+`compare_B_minus_A[SUFFIX].MODE.md` (benchmarks/quality/compare.py, paired bootstrap over
+questions and seeds, on the seeds both systems have).
+"""
+
+import difflib
+import glob
+import json
+import os
+import re
+import shutil
+import tempfile
+from functools import cache
+from typing import Any
+
+from benchmarks.quality.collect import _mismatch, manifest_for, read_json
+from benchmarks.quality.compare import compare_runs
+from benchmarks.quality.gain_chart import gain_table, gains_of, write_gain_chart
+from benchmarks.quality.protocol import REPO, Protocol, comparison_seeds
+from benchmarks.quality.runner import XQUAD, language_of, split_data
+from xltt_plugin.commands.report_tables import RunScores, build_report
+from xltt_plugin.commands.score import read_gold_questions, resolve_language, score_predictions
+
+GAIN = "gain_over_a_mlqa"
+_CHART_LINE = re.compile(r"^!\[F1 per language \((mlqa|squad)\)\]\(f1_\1\.png\)\n\n", re.M)
+_ABSOLUTE = re.compile(r'"(/[^"]+)"')
+
+
+class Gold:
+    """The protocols' test files, split once per split into a temporary folder."""
+
+    def __init__(self, xquad: str = XQUAD) -> None:
+        self.xquad = xquad
+        self.root = tempfile.mkdtemp(prefix="quality-gold-")
+        self.dirs: dict[tuple[int, ...], str] = {}
+
+    def test_dir(self, protocol: Protocol) -> str:
+        split = protocol.split
+        key = tuple(int(split.get(k, 0)) for k in ("train_articles", "dev_articles", "questions"))
+        if key not in self.dirs:
+            data = split_data(
+                protocol, os.path.join(self.root, "-".join(map(str, key))), self.xquad
+            )
+            test = os.path.join(data, "test")
+            if key[2]:
+                from benchmarks.quality.e5_quickstart import make_subsets
+
+                make_subsets(test, os.path.join(data, "quick"), key[2])
+                test = os.path.join(data, "quick")
+            self.dirs[key] = test
+        return self.dirs[key]
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@cache
+def _gold(path: str) -> tuple[Any, ...]:
+    return tuple(read_gold_questions(path))
+
+
+def rescore(run_dir: str, test_dir: str, modes: tuple[str, ...]) -> tuple[dict, list[str]]:
+    """
+    (mode -> language -> (EM, F1), problems): every prediction of `run_dir` scored in-process
+    and checked against its committed score file.
+    """
+    scores: dict[str, dict[str, tuple[float, float]]] = {}
+    problems = []
+    predicted = set()
+    for path in sorted(glob.glob(os.path.join(run_dir, "predictions", "xquad.*.json"))):
+        lang = language_of(path)
+        predicted.add(lang)
+        gold = os.path.join(test_dir, f"xquad.{lang}.json")
+        with open(path, encoding="utf-8") as handle:
+            predictions = json.load(handle)
+        for mode in modes:
+            language = resolve_language(gold, None, mode)
+            result = score_predictions(_gold(gold), predictions, language, mode)  # type: ignore[arg-type]
+            scores.setdefault(mode, {})[lang] = (result["exact_match"], result["f1"])
+            score_path = os.path.join(run_dir, "scores", f"xquad.{lang}.{mode}.json")
+            if not os.path.exists(score_path):
+                problems.append(f"{score_path}: missing (re-scored: {json.dumps(result)})")
+            elif read_json(score_path) != result:
+                problems.append(
+                    f"{score_path}: committed {read_json(score_path)} != re-scored {result}"
+                )
+    for path in glob.glob(os.path.join(run_dir, "scores", "*.json")):
+        if language_of(path) not in predicted:
+            problems.append(f"{path}: a score without predictions")
+    return scores, problems
+
+
+def load_runs(protocol: Protocol, test_dir: str) -> tuple[list[RunScores], list[str]]:
+    """The protocol's table runs (sorted by folder), re-scored; and the problems found."""
+    runs, problems = [], []
+    for system in protocol.table_systems:
+        for seed in system.seeds:
+            run_dir = os.path.join(protocol.store, system.run_name(seed))
+            manifest_path = os.path.join(REPO, run_dir, "manifest.json")
+            if not os.path.exists(manifest_path):
+                problems.append(f"{run_dir}: not collected (no manifest.json)")
+                continue
+            manifest = read_json(manifest_path)
+            expected = manifest_for(protocol, system, seed, {})
+            for problem in _mismatch(expected, manifest):
+                problems.append(f"{manifest_path}: {problem}")
+            for name in ("manifest.json", "config.json"):
+                path = os.path.join(REPO, run_dir, name)
+                if os.path.exists(path):
+                    with open(path, encoding="utf-8") as handle:
+                        absolute = _ABSOLUTE.findall(handle.read())
+                    if absolute:
+                        problems.append(f"{path}: absolute paths {absolute[:2]}")
+            scores, found = rescore(os.path.join(REPO, run_dir), test_dir, protocol.modes)
+            problems += found
+            if not any(scores.values()):
+                continue
+            runs.append(
+                RunScores(
+                    run_dir=run_dir,
+                    system=manifest["system"],
+                    seed=manifest["seed"],
+                    train_languages=tuple(manifest["train_languages"]),
+                    scores=scores,
+                    train_seconds=manifest.get("train_seconds"),
+                    eval_seconds=manifest.get("eval_seconds"),
+                    test_mode=manifest.get("test_mode", "self"),
+                )
+            )
+    return sorted(runs, key=lambda run: run.run_dir), problems
+
+
+def write_report(
+    protocol: Protocol, out_dir: str, gold: Gold, charts: bool = True
+) -> tuple[list[str], list[str]]:
+    """Write the protocol's report files into `out_dir`; returns (file names, problems)."""
+    test_dir = gold.test_dir(protocol)
+    runs, problems = load_runs(protocol, test_dir)
+    if not runs:
+        return [], [*problems, f"{protocol.name}: no run with predictions in {protocol.store}"]
+    os.makedirs(out_dir, exist_ok=True)
+    build_report(runs, out_dir, protocol.title, chart=charts)
+    written = ["results.md", "summary.json"]
+    if charts:
+        written += [f"f1_{mode}.png" for mode in protocol.modes]
+    baseline = protocol.report.get("gain_over")
+    if baseline:
+        languages, result = gains_of(runs, baseline, "mlqa")
+        with open(os.path.join(out_dir, f"{GAIN}.md"), "w", encoding="utf-8") as handle:
+            handle.write(gain_table(languages, result))
+        written.append(f"{GAIN}.md")
+        if charts:
+            write_gain_chart(
+                languages, result, baseline, "mlqa", os.path.join(out_dir, f"{GAIN}.png")
+            )
+            written.append(f"{GAIN}.png")
+    for comparison in protocol.comparisons:
+        seeds = comparison_seeds(protocol, comparison)
+        pairs = [
+            (
+                os.path.join(protocol.store, f"{comparison.a}-seed{s}"),
+                os.path.join(protocol.store, f"{comparison.b}-seed{s}"),
+            )
+            for s in seeds
+        ]
+        pairs = [
+            (a, b)
+            for a, b in pairs
+            if os.path.isdir(os.path.join(REPO, a)) and os.path.isdir(os.path.join(REPO, b))
+        ]
+        for mode in comparison.modes:
+            name = comparison.file(mode)
+            if not pairs:
+                problems.append(f"{name}: no seed with runs of both systems")
+                continue
+            try:
+                text = compare_runs(
+                    test_dir,
+                    [os.path.join(REPO, a) for a, _ in pairs],
+                    [os.path.join(REPO, b) for _, b in pairs],
+                    mode,
+                    comparison.languages,
+                    comparison.unseen,
+                )
+            except ValueError as error:
+                problems.append(f"{name}: {error}")
+                continue
+            with open(os.path.join(out_dir, name), "w", encoding="utf-8") as handle:
+                handle.write(text)
+            written.append(name)
+    return written, problems
+
+
+def report(protocol: Protocol, charts: bool = True, gold: Gold | None = None) -> list[str]:
+    """Write the report into the protocol's report folder (stale generated files removed)."""
+    own = gold or Gold()
+    try:
+        out_dir = os.path.join(REPO, protocol.report_dir)
+        written, problems = write_report(protocol, out_dir, own, charts)
+        kept = set(protocol.report.get("kept", []))
+        for path in glob.glob(os.path.join(out_dir, "*")):
+            name = os.path.basename(path)
+            stale = name not in written and name not in kept
+            if stale and (charts or not name.endswith(".png")):
+                os.remove(path)
+        return problems
+    finally:
+        if gold is None:
+            own.close()
+
+
+def check(protocol: Protocol, charts: bool = True, gold: Gold | None = None) -> list[str]:
+    """Regenerate the report into a temporary folder; every difference with the committed one."""
+    own = gold or Gold()
+    scratch = tempfile.mkdtemp(prefix=f"quality-{protocol.name}-")
+    try:
+        written, problems = write_report(protocol, scratch, own, charts)
+        committed_dir = os.path.join(REPO, protocol.report_dir)
+        kept = set(protocol.report.get("kept", []))
+        for name in written:
+            new, old = os.path.join(scratch, name), os.path.join(committed_dir, name)
+            if not os.path.exists(old):
+                problems.append(f"{protocol.report_dir}/{name}: not committed")
+                continue
+            problems += _differences(old, new, f"{protocol.report_dir}/{name}", charts)
+        for path in sorted(glob.glob(os.path.join(committed_dir, "*"))):
+            name = os.path.basename(path)
+            if name not in written and name not in kept and (charts or not name.endswith(".png")):
+                problems.append(f"{protocol.report_dir}/{name}: committed, not generated")
+        return problems
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if gold is None:
+            own.close()
+
+
+def _differences(old: str, new: str, label: str, charts: bool) -> list[str]:
+    with open(old, "rb") as handle:
+        before = handle.read()
+    with open(new, "rb") as handle:
+        after = handle.read()
+    if not charts and label.endswith("results.md"):  # the chart lines are written with charts only
+        before = _CHART_LINE.sub("", before.decode("utf-8")).encode("utf-8")
+    if before == after:
+        return []
+    if label.endswith(".png"):
+        return [f"{label}: differs ({len(before)} vs {len(after)} bytes)"]
+    diff = difflib.unified_diff(
+        before.decode("utf-8").splitlines(),
+        after.decode("utf-8").splitlines(),
+        "committed",
+        "regenerated",
+        lineterm="",
+        n=0,
+    )
+    return [f"{label}: differs\n" + "\n".join(list(diff)[:12])]

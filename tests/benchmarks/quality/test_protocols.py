@@ -1,0 +1,160 @@
+"""
+benchmarks/quality as data (issue 31): the protocols load, `collect` imports run.py-layout
+folders with manifests and no absolute path, and `make results` on a small subset (e5-quickstart,
+tables only, and one run of e5-main re-scored): the committed predictions re-score to the
+committed scores and tables. No training.
+"""
+
+import glob
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from benchmarks.quality import protocol as protocols
+from benchmarks.quality.__main__ import main
+from benchmarks.quality.collect import collect, sanitize
+from benchmarks.quality.protocol import ProtocolError
+from benchmarks.quality.report import Gold, check, rescore
+from tests import REPO
+
+XQUAD = Path(REPO).parent / "shared" / "data" / "xquad"
+needs_xquad = pytest.mark.skipif(
+    not list(XQUAD.glob("xquad.*.json")), reason="no ../shared/data/xquad"
+)
+
+
+def test_every_protocol_loads_and_names_existing_configs() -> None:
+    names = protocols.protocol_names()
+    assert {"e5-main", "e5-lr1e-4", "e5-ablations", "e5-dev-lr", "e5-quickstart"} <= set(names)
+    for name in names:
+        protocol = protocols.load(name)
+        for system in protocol.systems:
+            assert os.path.exists(
+                os.path.join(REPO, "benchmarks", "quality", f"{system.config}.jsonnet")
+            )
+        for comparison in protocol.comparisons:
+            assert protocols.comparison_seeds(protocol, comparison), comparison
+
+
+def test_e5_main_is_the_readme_result() -> None:
+    main_result = protocols.load("e5-main")
+    assert [s.name for s in main_result.systems] == [
+        "a_baseline_en-lr2e-4",
+        "b_translate_train-lr2e-4",
+        "c_xltt-lr2e-4",
+        "d_xltt_translated-lr2e-4",
+    ]
+    c, d = main_result.systems[2], main_result.systems[3]
+    assert c.seeds == (13, 14, 15) and c.env()["LR"] == "0.0002"
+    assert c.env()["EPOCHS"] == "4" and c.env()["STEPS_PER_EPOCH"] == "15"
+    assert d.reuses == "c_xltt-lr2e-4" and d.slots == ("de", "es") and d.settings == c.settings
+    dev = protocols.load("e5-dev-lr")
+    assert dev.split["dev_articles"] == 6 and dev.store.endswith("results/e5-dev")
+    assert dev.system("a_baseline_en-unfrozen").env()["FREEZE_WORD_EMBEDDINGS"] == "0"
+
+
+def test_a_system_may_override_its_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "budget.jsonnet").write_text(
+        'local e5 = import "e5.libsonnet";\n'
+        "e5 { systems: [e5.a { name: 'a-240', epochs: 4, steps_per_epoch: 60, lr: 3e-4 },"
+        " e5.d(e5.c) + { name: 'd-x' }], comparisons: [] }",
+        encoding="utf-8",
+    )
+    for lib in glob.glob(os.path.join(protocols.PROTOCOLS, "*.libsonnet")):
+        (tmp_path / os.path.basename(lib)).write_text(Path(lib).read_text(encoding="utf-8"))
+    monkeypatch.setattr(protocols, "PROTOCOLS", str(tmp_path))
+    with pytest.raises(ProtocolError, match="reuses 'c_xltt', not defined before it"):
+        protocols.load("budget")
+    (tmp_path / "budget.jsonnet").write_text(
+        'local e5 = import "e5.libsonnet";\n'
+        "e5 { systems: [e5.a { name: 'a-240', steps_per_epoch: 60, lr: 3e-4 }],"
+        " comparisons: [] }",
+        encoding="utf-8",
+    )
+    env = protocols.load("budget").systems[0].env()
+    assert (env["EPOCHS"], env["STEPS_PER_EPOCH"], env["LR"]) == ("4", "60", "0.0003")
+
+
+def test_collect_imports_a_run_py_folder(tmp_path: Path) -> None:
+    """An old-layout run (benchmark.json, absolute paths) becomes a manifest run folder."""
+    run = tmp_path / "out" / "runs" / "c_xltt-lr2e-4-noaux-seed13"
+    (run / "predictions").mkdir(parents=True)
+    (run / "scores").mkdir()
+    (run / "predictions" / "xquad.en.json").write_text('{"q": "a"}', encoding="utf-8")
+    (run / "scores" / "xquad.en.mlqa.json").write_text("{}", encoding="utf-8")
+    protocol = protocols.load("e5-ablations")
+    system = protocol.system("c_xltt-lr2e-4-noaux")
+    info = {
+        "system": system.name,
+        "seed": 13,
+        "settings": system.env(),
+        "train_overrides": json.dumps(system.train_overrides),
+        "train_seconds": 828.7,
+    }
+    (run / "benchmark.json").write_text(json.dumps(info), encoding="utf-8")
+    data = str(tmp_path / "out" / "data")
+    (run / "config.json").write_text(
+        json.dumps(
+            {
+                "train_data_path": data + "/train/xquad.en.json",
+                "model": {"transformer_model_name": "/x/benchmarks/out/multilingual-e5-small"},
+            }
+        ),
+        encoding="utf-8",
+    )
+    protocol.store = str(tmp_path / "store")
+    lines = collect(protocol, str(tmp_path / "out"), systems=[system.name])
+    assert lines == ["c_xltt-lr2e-4-noaux-seed13: 1 languages scored (en)"]
+    target = tmp_path / "store" / "c_xltt-lr2e-4-noaux-seed13"
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["protocol"] == "e5-ablations" and manifest["train_seconds"] == 828.7
+    assert manifest["train_overrides"]["model.aux_loss_weight"] == 0
+    assert "mismatch" not in manifest and not (target / "benchmark.json").exists()
+    config = json.loads((target / "config.json").read_text(encoding="utf-8"))
+    assert config["train_data_path"] == "${DATA}/train/xquad.en.json"
+    assert config["model"]["transformer_model_name"] == "${ENCODER}"
+    # Another learning rate than the protocol's: refused unless forced.
+    info["settings"] = dict(system.env(), LR="0.0001")
+    (run / "benchmark.json").write_text(json.dumps(info), encoding="utf-8")
+    with pytest.raises(ProtocolError, match="LR"):
+        collect(protocol, str(tmp_path / "out"), systems=[system.name])
+
+
+def test_sanitize_refuses_a_path_it_has_no_role_for() -> None:
+    assert sanitize('{"p": "/w/benchmarks/out/quality-e5/data/test/x.json"}') == (
+        '{"p": "${DATA}/test/x.json"}'
+    )
+    with pytest.raises(ProtocolError, match="absolute paths left"):
+        sanitize('{"p": "/home/someone/file.json"}')
+
+
+def test_no_committed_run_carries_an_absolute_path() -> None:
+    stores = {protocols.load(name).store for name in protocols.protocol_names()}
+    for store in stores:
+        for path in glob.glob(os.path.join(REPO, store, "*", "*.json")):
+            text = Path(path).read_text(encoding="utf-8")
+            assert '"/' not in text, path
+            assert not os.path.basename(path) == "benchmark.json", path
+
+
+def test_list_prints_every_protocol(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list"]) == 0
+    printed = capsys.readouterr().out
+    assert "e5-main: Main result" in printed and "e5-dev-lr:" in printed
+
+
+@needs_xquad
+def test_make_results_on_a_subset() -> None:
+    """`make results` as CI runs it: e5-quickstart's tables, one e5-main run re-scored."""
+    gold = Gold(str(XQUAD))
+    try:
+        assert check(protocols.load("e5-quickstart"), charts=False, gold=gold) == []
+        main_result = protocols.load("e5-main")
+        run = os.path.join(REPO, main_result.store, "d_xltt_translated-lr2e-4-seed13")
+        scores, problems = rescore(run, gold.test_dir(main_result), main_result.modes)
+        assert problems == []
+        assert len(scores["mlqa"]) == 12 and len(scores["squad"]) == 12
+    finally:
+        gold.close()
