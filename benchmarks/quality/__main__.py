@@ -18,6 +18,7 @@ differs from the committed files (`--write` writes them instead).
 """
 
 import argparse
+import os
 import sys
 
 from benchmarks.quality import protocol as protocols
@@ -40,7 +41,7 @@ def _run(args: argparse.Namespace) -> int:
     if protocol.runner == "e5_quickstart":
         from benchmarks.quality import e5_quickstart
 
-        e5_quickstart.main(["--save", protocol.store])
+        e5_quickstart.main(["--save", os.path.join(protocols.REPO, protocol.store)])
     else:
         from benchmarks.quality.runner import run_protocol
 
