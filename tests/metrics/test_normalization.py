@@ -68,6 +68,7 @@ EXTENSION_WHITESPACE = ("el", "ro", "ru", "tr", "bn", "fi", "id", "sw", "te", "k
         ("ko", "서울특별시의 인구.", "서울특별시의 인구"),
         ("bn", "ঢাকা।", "ঢাকা"),
         ("sw", "Nairobi, Kenya", "nairobi kenya"),
+        ("pt", "O Mar Negro, não a Ásia.", "o mar negro não a ásia"),
         # Thai: one token per character with its combining marks.
         ("th", "ที่สุด", "ที่ สุ ด"),
         ("th", "iPhone 5 ของ", "iphone 5 ข อ ง"),
@@ -147,6 +148,7 @@ def test_unknown_language_is_an_error(lang: str) -> None:
 
 def test_every_xquad_tydi_and_cjk_language_has_a_rule() -> None:
     expected = set(XQUAD_LANGUAGES) | set(TYDI_LANGUAGES) | {"ja", "ko", "es", "de", "vi", "hi"}
+    expected.add("pt")  # the machine-translated slot language of issue 32
     assert set(SUPPORTED_LANGUAGES) == expected
     for lang in ref.MLQA_LANGUAGES:
         assert LANGUAGE_RULES[lang].source == "MLQA v1 script"

@@ -191,6 +191,8 @@ LANGUAGE_RULES: dict[str, LanguageRule] = {
         _rule("te", _CHOSEN),
         _rule("ko", _CHOSEN),
         _rule("ja", _CHOSEN, (), "characters", _character_segmenter(JA_CHARACTERS)),
+        # Portuguese: the machine-translated training slot of issue 32 (xltt-check-data).
+        _rule("pt", _CHOSEN),
     )
 }
 """`mlqa`-mode rules by language code; see the README's per-language table."""
