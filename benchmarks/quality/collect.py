@@ -99,7 +99,8 @@ def manifest_for(protocol: Protocol, system: System, seed: int, found: dict[str,
         manifest["reuses"] = f"{system.reuses}-seed{seed}"
     if system.slots:
         manifest["translation_files"] = {
-            slot: f"${{DATA}}/test/xquad.{slot}.json" for slot in system.slots
+            slot: dict(system.slot_files).get(slot, f"${{DATA}}/test/xquad.{slot}.json")
+            for slot in system.slots
         }
     if system.max_answer_length is not None:
         manifest["max_answer_length"] = system.max_answer_length

@@ -51,6 +51,10 @@ class System:
     train_overrides: dict[str, Any] | None = None
     reuses: str | None = None
     slots: tuple[str, ...] = ()  # test mode `translated` with these slot languages
+    # Repository-relative files of the slots (default: the split's own test files, i.e.
+    # XQuAD's human translations) and what they are (the test-mode label's note).
+    slot_files: tuple[tuple[str, str], ...] = ()
+    slot_note: str = TRANSLATED_NOTE
     max_answer_length: int | None = None  # re-decoding (a0-len30)
     languages: tuple[str, ...] | None = None  # test languages (None: every one)
 
@@ -62,7 +66,14 @@ class System:
         """The label `xltt-report` prints: `self` or `translated: de,es (...)`."""
         if not self.slots:
             return "self"
-        return f"translated: {','.join(self.slots)} {TRANSLATED_NOTE}"
+        return f"translated: {','.join(self.slots)} {self.slot_note}"
+
+    def slot_file(self, slot: str, test_dir: str) -> str:
+        """The file of `slot`'s versions of the test items (`test_dir`: the split's test files)."""
+        files = dict(self.slot_files)
+        if slot in files:
+            return os.path.join(REPO, files[slot])
+        return os.path.join(test_dir, f"xquad.{slot}.json")
 
     def env(self) -> dict[str, str]:
         """The settings as the configs' environment variables (strings, as run.py wrote them)."""
@@ -155,6 +166,13 @@ def _system(raw: dict[str, Any], protocol: dict[str, Any], known: dict[str, Syst
     }
     mode = raw.get("test_mode", "self")
     slots = tuple(mode["translated"]) if isinstance(mode, dict) else ()
+    slot_files = tuple(sorted(mode.get("slot_files", {}).items())) if isinstance(mode, dict) else ()
+    for slot, path in slot_files:
+        if slot not in slots or os.path.isabs(path):
+            raise ProtocolError(
+                f"system {name}: slot_files[{slot!r}] must name a translated slot by a "
+                f"repository-relative path, not {path!r}"
+            )
     if source is not None:
         settings = source.settings
     return System(
@@ -169,6 +187,8 @@ def _system(raw: dict[str, Any], protocol: dict[str, Any], known: dict[str, Syst
         train_overrides=source.train_overrides if source else raw.get("train_overrides"),
         reuses=source.name if source else None,
         slots=slots,
+        slot_files=slot_files,
+        slot_note=mode.get("note", TRANSLATED_NOTE) if isinstance(mode, dict) else TRANSLATED_NOTE,
         max_answer_length=raw.get("max_answer_length"),
         languages=tuple(raw["languages"]) if raw.get("languages") else None,
     )

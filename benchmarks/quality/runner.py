@@ -206,9 +206,7 @@ class Job:
             reader |= {
                 "type": "xltt_translated",
                 "parallel_languages": list(system.slots),
-                "parallel_files": {
-                    slot: os.path.join(test_dir, f"xquad.{slot}.json") for slot in system.slots
-                },
+                "parallel_files": {slot: system.slot_file(slot, test_dir) for slot in system.slots},
             }
             batch = "16"
         command = [*ALLENNLP, "predict", self.archive, test_file, "--output-file", output]

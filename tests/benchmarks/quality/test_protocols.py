@@ -158,3 +158,35 @@ def test_make_results_on_a_subset() -> None:
         assert len(scores["mlqa"]) == 12 and len(scores["squad"]) == 12
     finally:
         gold.close()
+
+
+def test_translated_slots_may_come_from_other_files() -> None:
+    # e5-mt's (d-mt): the pt machine translation of the test items, not a file of the split.
+    mt = protocols.load("e5-mt")
+    d = mt.system("d_xltt_translated-lr2e-4-mt")
+    assert d.reuses == "c_xltt-lr2e-4-mt" and d.slots == ("pt",) and d.languages == ("en",)
+    assert d.slot_file("pt", "/split/test") == os.path.join(
+        REPO, "benchmarks", "out", "mt-pt", "test", "xquad.pt.json"
+    )
+    assert "machine translation" in d.test_mode
+    assert mt.system("c_xltt-lr2e-4-mt").train_languages == ("en", "pt")
+    # Without slot_files: the split's own (human) versions, as in e5-main's (d).
+    d_human = protocols.load("e5-main").system("d_xltt_translated-lr2e-4")
+    assert d_human.slot_file("de", "/split/test") == os.path.join("/split/test", "xquad.de.json")
+    assert "human translations" in d_human.test_mode
+
+
+def test_slot_files_must_be_repository_relative(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "slots.jsonnet").write_text(
+        'local e5 = import "e5.libsonnet";\n'
+        "e5 { systems: [e5.c, e5.d(e5.c) + { test_mode: { translated: ['pt'],"
+        " slot_files: { pt: '/abs/xquad.pt.json' } } }], comparisons: [] }",
+        encoding="utf-8",
+    )
+    for lib in glob.glob(os.path.join(protocols.PROTOCOLS, "*.libsonnet")):
+        (tmp_path / os.path.basename(lib)).write_text(Path(lib).read_text(encoding="utf-8"))
+    monkeypatch.setattr(protocols, "PROTOCOLS", str(tmp_path))
+    with pytest.raises(ProtocolError, match="repository-relative path"):
+        protocols.load("slots")
