@@ -26,6 +26,12 @@ local both = option(
   { num_heads: 1, adaptive_sides: "both", score_scale: 2000, learn_score_scale: true }
 );
 local d(c) = e5.d(c) { languages: scored };
+// Translations in training: the same option with every slot holding the pivot itself.
+local none_self = none {
+  name: "c_xltt-maa-none-t20-selftrans1",
+  label: "(c), MAA maa-none-t20, self-transposition probability 1",
+  train_overrides+: { "model.self_transposition_prob": 1.0 },
+};
 local paper = "c_xltt-lr2e-4";
 e5 {
   description: "Development split: MAA options of (c) (issue 30), modes self and translated, seed 13",
@@ -38,7 +44,7 @@ e5 {
   lr: 2e-4,
   seeds: [13],
   report: { committed: false },  // no run committed yet
-  systems: [none, d(none), pivot, d(pivot), both, d(both)],
+  systems: [none, d(none), pivot, d(pivot), both, d(both), none_self, d(none_self)],
   comparisons: [
     { a: paper, b: none.name, modes: ["mlqa"], languages: scored },
     { a: paper, b: pivot.name, modes: ["mlqa"], languages: scored },
@@ -46,5 +52,7 @@ e5 {
     { a: none.name, b: d(none).name, modes: ["mlqa"], languages: scored },
     { a: pivot.name, b: d(pivot).name, modes: ["mlqa"], languages: scored },
     { a: both.name, b: d(both).name, modes: ["mlqa"], languages: scored },
+    { a: none_self.name, b: none.name, modes: ["mlqa"], languages: scored },
+    { a: d(none_self).name, b: d(none).name, modes: ["mlqa"], languages: scored },
   ],
 }

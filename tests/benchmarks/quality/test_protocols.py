@@ -190,3 +190,18 @@ def test_slot_files_must_be_repository_relative(
     monkeypatch.setattr(protocols, "PROTOCOLS", str(tmp_path))
     with pytest.raises(ProtocolError, match="repository-relative path"):
         protocols.load("slots")
+
+
+def test_manifest_of_a_translated_run_written_by_the_runner_has_no_mismatch() -> None:
+    # The runner records only wall times and the commit (`found` has no test_mode): the
+    # protocol's test mode stands, and a stale `mismatch` of an earlier manifest is not kept.
+    from benchmarks.quality.collect import manifest_for
+
+    protocol = protocols.load("e5-main")
+    d = protocol.system("d_xltt_translated-lr2e-4")
+    found = {"train_seconds": 1.0, "eval_seconds": 2.0, "mismatch": ["stale"]}
+    manifest = manifest_for(protocol, d, 13, found)
+    assert "mismatch" not in manifest and manifest["test_mode"].startswith("translated: de,es")
+    # A recorded test mode that differs is still caught.
+    wrong = manifest_for(protocol, d, 13, {"test_mode": "self"})
+    assert wrong["mismatch"] == [f"test_mode 'self' != {d.test_mode!r}"]
