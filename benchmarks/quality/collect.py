@@ -11,6 +11,7 @@ both read; a run whose settings, overrides or test mode differ from the protocol
 refused (`--force` imports it anyway, the difference kept in the manifest's `mismatch`).
 """
 
+import glob
 import json
 import os
 import re
@@ -215,3 +216,6 @@ def _copy(source: str, target: str) -> None:
                 shutil.copyfile(os.path.join(source, sub, name), os.path.join(target, sub, name))
     if os.path.exists(os.path.join(source, "metrics.json")):
         shutil.copyfile(os.path.join(source, "metrics.json"), os.path.join(target, "metrics.json"))
+    # The runner's MAA diagnostic of a trained XLTT archive (issue 30), small JSON.
+    for path in sorted(glob.glob(os.path.join(source, "maa_diagnostic.*.json"))):
+        shutil.copyfile(path, os.path.join(target, os.path.basename(path)))

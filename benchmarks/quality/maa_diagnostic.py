@@ -195,7 +195,7 @@ def main() -> None:
     parser.add_argument("--length", type=int, default=256, help="window length")
     parser.add_argument("--output", default=None, help="also write the JSON here")
     args = parser.parse_args()
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", 0)) or max(1, os.cpu_count() or 1))
     model, encoder = load_model(args)
     instances = read_windows(
         encoder, args.data, args.language, args.slots, args.questions, args.length

@@ -242,6 +242,32 @@ class Job:
         # Evaluation time of this invocation (a resumed evaluation counts only its own part).
         self.info["eval_seconds"] = round(time.time() - start, 1)
 
+    def diagnose(self, language: str = "en", questions: int = 16) -> None:
+        """
+        `maa_diagnostic.py` over a trained XLTT archive with MAA (issue 30): slot attention
+        entropy, attended-vs-mean cosine and the fused half's change between test modes, on the
+        first `questions` test items of `language` with their versions in the training slot
+        languages, into `maa_diagnostic.LANGUAGE.json` (collected with the run). Skipped for
+        systems that reuse an archive, have no MAA, or whose slot languages have no test file.
+        """
+        output = os.path.join(self.run_dir, f"maa_diagnostic.{language}.json")
+        if self.system.reuses or os.path.exists(output):
+            return
+        model = read_json(os.path.join(self.run_dir, "config.json")).get("model", {})
+        slots = self.system.train_languages[1:]
+        test_dir = os.path.join(self.env["DATA"], "test")
+        files = [os.path.join(test_dir, f"xquad.{x}.json") for x in (language, *slots)]
+        if model.get("type") != "xltt" or not model.get("maa") or not slots:
+            return
+        if not all(os.path.exists(path) for path in files):
+            return
+        _log(f"maa diagnostic {self.name} {language}")
+        command = [PYTHON, os.path.join(HERE, "maa_diagnostic.py"), "--archive", self.archive]
+        command += ["--data", test_dir, "--language", language, "--questions", str(questions)]
+        command += ["--slots", *slots, "--output", output + ".tmp"]
+        _run(command, self.env, os.path.join(self.logs, f"{self.name}.diagnostic.log"))
+        os.replace(output + ".tmp", output)
+
     def write_manifest(self) -> None:
         manifest = manifest_for(self.protocol, self.system, self.seed, self.info)
         manifest["git_commit"] = self.info.get("git_commit") or git_commit()
@@ -283,6 +309,7 @@ def run_protocol(
         job.train()
         job.write_manifest()  # partial reports can use it
         job.evaluate(languages, eval_jobs)
+        job.diagnose()
         job.write_manifest()
         _log(f"done {job.name}")
         return job.run_dir

@@ -205,3 +205,44 @@ def test_manifest_of_a_translated_run_written_by_the_runner_has_no_mismatch() ->
     # A recorded test mode that differs is still caught.
     wrong = manifest_for(protocol, d, 13, {"test_mode": "self"})
     assert wrong["mismatch"] == [f"test_mode 'self' != {d.test_mode!r}"]
+
+
+def test_the_runner_diagnoses_trained_maa_archives_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmarks.quality import runner
+
+    protocol = protocols.load("e5-main")
+    data = tmp_path / "data"
+    (data / "test").mkdir(parents=True)
+    for language in ("en", "de", "es"):
+        (data / "test" / f"xquad.{language}.json").write_text("{}", encoding="utf-8")
+    commands: list[list[str]] = []
+
+    def fake_run(command: list[str], env: dict[str, str], log: str) -> None:
+        commands.append(command)
+        Path(command[command.index("--output") + 1]).write_text("{}", encoding="utf-8")
+
+    monkeypatch.setattr(runner, "_run", fake_run)
+
+    def job(name: str, model: dict) -> "runner.Job":
+        made = runner.Job(protocol, protocol.system(name), 13, str(tmp_path), {"DATA": str(data)})
+        os.makedirs(made.run_dir, exist_ok=True)
+        (Path(made.run_dir) / "config.json").write_text(json.dumps({"model": model}), "utf-8")
+        return made
+
+    xltt = {"type": "xltt", "maa": {"num_heads": 1}}
+    job("a_baseline_en-lr2e-4", {"type": "xltt", "maa": None}).diagnose()
+    job("d_xltt_translated-lr2e-4", xltt).diagnose()
+    assert commands == []  # no MAA; an archive reused
+    c = job("c_xltt-lr2e-4", xltt)
+    c.diagnose()
+    assert len(commands) == 1 and commands[0][-5:-1] == ["--slots", "de", "es", "--output"]
+    assert os.path.exists(os.path.join(c.run_dir, "maa_diagnostic.en.json"))
+    c.diagnose()  # done: not again
+    assert len(commands) == 1
+    (data / "test" / "xquad.es.json").unlink()
+    job("c_xltt-lr2e-4", xltt)
+    os.remove(os.path.join(c.run_dir, "maa_diagnostic.en.json"))
+    c.diagnose()  # a slot language without a test file
+    assert len(commands) == 1
