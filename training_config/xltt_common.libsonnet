@@ -113,6 +113,21 @@
     evaluation: { type: 'xltt' },
   },
 
+  // XLTT_MAA: the MAA layer of `xltt_*` (docs/model.md "Options of the MAA layer").
+  // `paper` (default): eq. 10 as printed, Â_SM = A_S A_SM A_M^T, whose slot attention is uniform
+  // on a real encoder; `cross`: plain scaled cross attention (Â_SM = τ A_SM, eq. 8 into eq. 12)
+  // with a learned temperature from τ = 20, the option chosen on the XQuAD development articles
+  // (protocol e5-dev-maa, benchmarks/RESULTS.md "MAA options").
+  maa_presets:: {
+    paper: { num_heads: 1, dropout: 0.1 },
+    cross: self.paper { adaptive_sides: 'none', score_scale: 20, learn_score_scale: true },
+  },
+  maa_option():: (
+    local name = $.env('XLTT_MAA', 'paper');
+    assert std.objectHas($.maa_presets, name) : 'XLTT_MAA=%s: not one of %s' % [name, std.join(', ', std.objectFields($.maa_presets))];
+    $.maa_presets[name]
+  ),
+
   // GPU memory knobs (README "GPU: mixed precision, memory, the GPU check"), applied to a whole
   // experiment by every paper config:
   // XLTT_AMP=1: AllenNLP's use_amp (float16 autocast + gradient scaling; needs a GPU);
@@ -193,7 +208,7 @@
         type: 'xltt',
         transformer_model_name: encoder,
         num_parallel: 2,
-        maa: { num_heads: 1, dropout: 0.1 },
+        maa: $.maa_option(),
         aux_loss_weight: 1.0,
         self_transposition_prob: 0.1,
         max_answer_length: 30,

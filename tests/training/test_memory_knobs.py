@@ -110,3 +110,23 @@ def slice_batch(tensors, start, end):
     if isinstance(tensors, torch.Tensor):
         return tensors[start:end].clone()
     return copy.deepcopy(tensors[start:end])
+
+
+@pytest.mark.parametrize("name", ["xltt_xlmr", "xltt_mbert"])
+def test_xltt_maa_selects_the_maa_option(name, stand_in_env, monkeypatch):  # noqa: F811
+    # Default: the paper's eq. 10 (no option set, so the layer's paper-exact defaults).
+    assert load(name).as_dict()["model"]["maa"] == {"num_heads": 1, "dropout": 0.1}
+    monkeypatch.setenv("XLTT_MAA", "cross")
+    params = load(name)
+    assert params.as_dict()["model"]["maa"] == {
+        "num_heads": 1,
+        "dropout": 0.1,
+        "adaptive_sides": "none",
+        "score_scale": 20,
+        "learn_score_scale": True,
+    }
+    model = Model.from_params(vocab=None, params=params.pop("model"))
+    assert model._maa.adaptive_sides == "none"
+    monkeypatch.setenv("XLTT_MAA", "pivot")
+    with pytest.raises(Exception, match="XLTT_MAA=pivot: not one of cross, paper"):
+        load(name)

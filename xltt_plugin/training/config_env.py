@@ -27,6 +27,8 @@ CONFIG_DEFAULTS = {
     "XLTT_AMP": "",  # "1": AllenNLP's use_amp (float16 autocast, gradient scaling)
     "XLTT_GRAD_CKPT": "",  # "1": gradient checkpointing of the encoder
     "XLTT_GRAD_ACCUM": "",  # n: n micro-batches of batch_size / n per optimizer step
+    # "" = "paper": the MAA layer of the xltt_* configs ("paper" eq. 10 as printed, "cross").
+    "XLTT_MAA": "",
 }
 
 
