@@ -138,9 +138,10 @@ class Job:
         self.source_dir = source or self.run_dir
         self.archive = os.path.join(self.source_dir, "model.tar.gz")
         self.info: dict[str, Any] = {}
-        manifest = os.path.join(self.run_dir, "manifest.json")
-        if os.path.exists(manifest):
-            self.info = read_json(manifest)
+        for record in ("manifest.json", "benchmark.json"):  # benchmark.json: run.py's layout
+            if os.path.exists(os.path.join(self.run_dir, record)):
+                self.info = read_json(os.path.join(self.run_dir, record))
+                break
 
     def train(self) -> None:
         """`allennlp train` unless the archive exists; `--recover` from a checkpoint."""
@@ -227,10 +228,12 @@ class Job:
         ]
         log = os.path.join(self.logs, f"{self.name}.eval.log")
         start = time.time()
+        predicted: list[str] = []
 
         def one(test_file: str) -> None:
             predictions = os.path.join(self.run_dir, "predictions", os.path.basename(test_file))
             if not os.path.exists(predictions):
+                predicted.append(language_of(test_file))
                 _log(f"predict {self.name} {os.path.basename(test_file)}")
                 _run(self.predict_command(test_file, predictions + ".tmp"), self.env, log)
                 os.replace(predictions + ".tmp", predictions)
@@ -239,8 +242,14 @@ class Job:
 
         with ThreadPoolExecutor(max_workers=max(1, eval_jobs)) as pool:
             list(pool.map(one, sorted(test_files, key=_cost)))
-        # Evaluation time of this invocation (a resumed evaluation counts only its own part).
-        self.info["eval_seconds"] = round(time.time() - start, 1)
+        # Evaluation time: this invocation's, added to what earlier invocations recorded, with
+        # the languages it covers (those of an interrupted invocation are predicted, not timed);
+        # an invocation that predicted nothing leaves the record alone.
+        if predicted:
+            earlier = self.info.get("eval_seconds") or 0
+            timed = set(self.info.get("eval_timed_languages") or []) | set(predicted)
+            self.info["eval_seconds"] = round(earlier + time.time() - start, 1)
+            self.info["eval_timed_languages"] = sorted(timed)
 
     def diagnose(self, language: str = "en", questions: int = 16) -> None:
         """

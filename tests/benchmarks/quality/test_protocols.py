@@ -246,3 +246,37 @@ def test_the_runner_diagnoses_trained_maa_archives_only(
     os.remove(os.path.join(c.run_dir, "maa_diagnostic.en.json"))
     c.diagnose()  # a slot language without a test file
     assert len(commands) == 1
+
+
+def test_an_evaluation_that_predicts_nothing_keeps_the_recorded_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmarks.quality import runner
+
+    protocol = protocols.load("e5-main")
+    data = tmp_path / "data"
+    (data / "test").mkdir(parents=True)
+    for language in ("en", "zh"):
+        (data / "test" / f"xquad.{language}.json").write_text("{}", encoding="utf-8")
+
+    def fake_run(command: list[str], env: dict[str, str], log: str) -> None:
+        Path(command[command.index("--output-file") + 1]).write_text("{}", encoding="utf-8")
+
+    monkeypatch.setattr(runner, "_run", fake_run)
+    monkeypatch.setattr(runner, "score_file", lambda *args: None)
+    job = runner.Job(
+        protocol,
+        protocol.system("a_baseline_en-lr2e-4"),
+        13,
+        str(tmp_path),
+        {"DATA": str(data), "ENCODER": "enc"},
+    )
+    job.evaluate(["en"], 1)
+    assert job.info["eval_timed_languages"] == ["en"]
+    job.info["eval_seconds"] = 100.0  # as if en had taken 100 s
+    job.evaluate(None, 1)  # zh only is new: its time is added, en's kept
+    assert 100.0 <= job.info["eval_seconds"] < 110.0
+    assert job.info["eval_timed_languages"] == ["en", "zh"]
+    seconds = job.info["eval_seconds"]
+    job.evaluate(None, 1)  # nothing to predict: the record stands
+    assert job.info["eval_seconds"] == seconds
