@@ -25,6 +25,14 @@ needs_xquad = pytest.mark.skipif(
 )
 
 
+def _protocol_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str) -> None:
+    """Protocol `name` (Jsonnet `text`) in a scratch protocols folder beside the real libsonnets."""
+    (tmp_path / f"{name}.jsonnet").write_text(text, encoding="utf-8")
+    for lib in glob.glob(os.path.join(protocols.PROTOCOLS, "*.libsonnet")):
+        (tmp_path / os.path.basename(lib)).write_text(Path(lib).read_text(encoding="utf-8"))
+    monkeypatch.setattr(protocols, "PROTOCOLS", str(tmp_path))
+
+
 def test_every_protocol_loads_and_names_existing_configs() -> None:
     names = protocols.protocol_names()
     assert {"e5-main", "e5-lr1e-4", "e5-ablations", "e5-dev-lr", "e5-quickstart"} <= set(names)
@@ -56,15 +64,14 @@ def test_e5_main_is_the_readme_result() -> None:
 
 
 def test_a_system_may_override_its_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "budget.jsonnet").write_text(
+    _protocol_in(
+        tmp_path,
+        monkeypatch,
+        "budget",
         'local e5 = import "e5.libsonnet";\n'
         "e5 { systems: [e5.a { name: 'a-240', epochs: 4, steps_per_epoch: 60, lr: 3e-4 },"
         " e5.d(e5.c) + { name: 'd-x' }], comparisons: [] }",
-        encoding="utf-8",
     )
-    for lib in glob.glob(os.path.join(protocols.PROTOCOLS, "*.libsonnet")):
-        (tmp_path / os.path.basename(lib)).write_text(Path(lib).read_text(encoding="utf-8"))
-    monkeypatch.setattr(protocols, "PROTOCOLS", str(tmp_path))
     with pytest.raises(ProtocolError, match="reuses 'c_xltt', not defined before it"):
         protocols.load("budget")
     (tmp_path / "budget.jsonnet").write_text(
@@ -179,15 +186,14 @@ def test_translated_slots_may_come_from_other_files() -> None:
 def test_slot_files_must_be_repository_relative(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "slots.jsonnet").write_text(
+    _protocol_in(
+        tmp_path,
+        monkeypatch,
+        "slots",
         'local e5 = import "e5.libsonnet";\n'
         "e5 { systems: [e5.c, e5.d(e5.c) + { test_mode: { translated: ['pt'],"
         " slot_files: { pt: '/abs/xquad.pt.json' } } }], comparisons: [] }",
-        encoding="utf-8",
     )
-    for lib in glob.glob(os.path.join(protocols.PROTOCOLS, "*.libsonnet")):
-        (tmp_path / os.path.basename(lib)).write_text(Path(lib).read_text(encoding="utf-8"))
-    monkeypatch.setattr(protocols, "PROTOCOLS", str(tmp_path))
     with pytest.raises(ProtocolError, match="repository-relative path"):
         protocols.load("slots")
 
@@ -207,16 +213,22 @@ def test_manifest_of_a_translated_run_written_by_the_runner_has_no_mismatch() ->
     assert wrong["mismatch"] == [f"test_mode 'self' != {d.test_mode!r}"]
 
 
+def _test_files(tmp_path: Path, languages: tuple[str, ...]) -> Path:
+    """A split's data folder whose test/ holds an (empty) file per language."""
+    data = tmp_path / "data"
+    (data / "test").mkdir(parents=True)
+    for language in languages:
+        (data / "test" / f"xquad.{language}.json").write_text("{}", encoding="utf-8")
+    return data
+
+
 def test_the_runner_diagnoses_trained_maa_archives_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from benchmarks.quality import runner
 
     protocol = protocols.load("e5-main")
-    data = tmp_path / "data"
-    (data / "test").mkdir(parents=True)
-    for language in ("en", "de", "es"):
-        (data / "test" / f"xquad.{language}.json").write_text("{}", encoding="utf-8")
+    data = _test_files(tmp_path, ("en", "de", "es"))
     commands: list[list[str]] = []
 
     def fake_run(command: list[str], env: dict[str, str], log: str) -> None:
@@ -254,10 +266,7 @@ def test_an_evaluation_that_predicts_nothing_keeps_the_recorded_time(
     from benchmarks.quality import runner
 
     protocol = protocols.load("e5-main")
-    data = tmp_path / "data"
-    (data / "test").mkdir(parents=True)
-    for language in ("en", "zh"):
-        (data / "test" / f"xquad.{language}.json").write_text("{}", encoding="utf-8")
+    data = _test_files(tmp_path, ("en", "zh"))
 
     def fake_run(command: list[str], env: dict[str, str], log: str) -> None:
         Path(command[command.index("--output-file") + 1]).write_text("{}", encoding="utf-8")
