@@ -43,7 +43,6 @@ e5 {
   uses: ["e5-dev-lr"],
   lr: 2e-4,
   seeds: [13],
-  report: { committed: false },  // no run committed yet
   systems: [none, d(none), pivot, d(pivot), both, d(both), none_self, d(none_self)],
   comparisons: [
     { a: paper, b: none.name, modes: ["mlqa"], languages: scored },
@@ -52,6 +51,9 @@ e5 {
     { a: none.name, b: d(none).name, modes: ["mlqa"], languages: scored },
     { a: pivot.name, b: d(pivot).name, modes: ["mlqa"], languages: scored },
     { a: both.name, b: d(both).name, modes: ["mlqa"], languages: scored },
+    { a: paper, b: d(none).name, modes: ["mlqa"], languages: scored },
+    { a: paper, b: d(pivot).name, modes: ["mlqa"], languages: scored },
+    { a: paper, b: d(both).name, modes: ["mlqa"], languages: scored },
     { a: none_self.name, b: none.name, modes: ["mlqa"], languages: scored },
     { a: d(none_self).name, b: d(none).name, modes: ["mlqa"], languages: scored },
   ],
