@@ -5,7 +5,7 @@ import unicodedata
 from types import ModuleType
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.metrics import reference_rules as ref
@@ -309,11 +309,20 @@ def test_thai_clusters(text: str) -> None:
 
 @EQUIVALENCE
 @given(text=texts)
+@example(text="0\u31c0")  # CJK STROKE T: a CJK block, but not an ideograph (not split)
+@example(text="a\uff65b")  # HALFWIDTH KATAKANA MIDDLE DOT: punctuation, not a kana letter
 def test_japanese_characters(text: str) -> None:
     def is_ja(char: str) -> bool:
+        # The documented rule: ideographs (by Unicode name, every CJK ideograph block), the
+        # kana blocks (hiragana, katakana and its phonetic extensions, half-width katakana
+        # letters) and the iteration marks; not CJK strokes, radicals or symbols.
         name = unicodedata.name(char, "")
-        return name.startswith(("CJK", "HIRAGANA", "KATAKANA", "HALFWIDTH KATAKANA")) or (
-            char in "々〆〇ー"
+        kana = "\u3040" <= char <= "\u30ff" or "\u31f0" <= char <= "\u31ff"
+        return (
+            name.startswith(("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH"))
+            or kana
+            or "\uff66" <= char <= "\uff9f"
+            or char in "々〆〇"
         )
 
     tokens = answer_tokens(text, "ja")
