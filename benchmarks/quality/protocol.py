@@ -165,8 +165,10 @@ def _system(raw: dict[str, Any], protocol: dict[str, Any], known: dict[str, Syst
         if key in raw or key in protocol or key in protocol["windows"]
     }
     mode = raw.get("test_mode", "self")
-    slots = tuple(mode["translated"]) if isinstance(mode, dict) else ()
-    slot_files = tuple(sorted(mode.get("slot_files", {}).items())) if isinstance(mode, dict) else ()
+    # `self`, or {translated: [slots], slot_files?: {slot: path}, note?: "..."}.
+    translated = mode if isinstance(mode, dict) else {}
+    slots = tuple(translated.get("translated", ()))
+    slot_files = tuple(sorted(translated.get("slot_files", {}).items()))
     for slot, path in slot_files:
         if slot not in slots or os.path.isabs(path):
             raise ProtocolError(
@@ -188,7 +190,7 @@ def _system(raw: dict[str, Any], protocol: dict[str, Any], known: dict[str, Syst
         reuses=source.name if source else None,
         slots=slots,
         slot_files=slot_files,
-        slot_note=mode.get("note", TRANSLATED_NOTE) if isinstance(mode, dict) else TRANSLATED_NOTE,
+        slot_note=translated.get("note", TRANSLATED_NOTE),
         max_answer_length=raw.get("max_answer_length"),
         languages=tuple(raw["languages"]) if raw.get("languages") else None,
     )
