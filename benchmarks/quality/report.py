@@ -27,12 +27,14 @@ from typing import Any
 from benchmarks.quality.collect import _mismatch, manifest_for, read_json
 from benchmarks.quality.compare import compare_runs
 from benchmarks.quality.gain_chart import gain_table, gains_of, write_gain_chart
-from benchmarks.quality.protocol import REPO, Protocol, comparison_seeds
+from benchmarks.quality.learning_curve import curve_lines, curve_table, write_curve_chart
+from benchmarks.quality.protocol import REPO, Protocol, System, comparison_seeds
 from benchmarks.quality.runner import XQUAD, language_of, split_data
 from xltt_plugin.commands.report_tables import RunScores, build_report
 from xltt_plugin.commands.score import read_gold_questions, resolve_language, score_predictions
 
 GAIN = "gain_over_a_mlqa"
+CURVE = "learning_curve"
 _CHART_LINE = re.compile(r"^!\[F1 per language \((mlqa|squad)\)\]\(f1_\1\.png\)\n\n", re.M)
 _ABSOLUTE = re.compile(r'"(/[^"]+)"')
 
@@ -101,10 +103,15 @@ def rescore(run_dir: str, test_dir: str, modes: tuple[str, ...]) -> tuple[dict, 
     return scores, problems
 
 
-def load_runs(protocol: Protocol, test_dir: str) -> tuple[list[RunScores], list[str]]:
-    """The protocol's table runs (sorted by folder), re-scored; and the problems found."""
+def load_runs(
+    protocol: Protocol, test_dir: str, systems: list[System] | None = None
+) -> tuple[list[RunScores], list[str]]:
+    """
+    The runs of `systems` (default: the protocol's table systems), sorted by folder and
+    re-scored; and the problems found.
+    """
     runs, problems = [], []
-    for system in protocol.table_systems:
+    for system in protocol.table_systems if systems is None else systems:
         for seed in system.seeds:
             run_dir = os.path.join(protocol.store, system.run_name(seed))
             manifest_path = os.path.join(REPO, run_dir, "manifest.json")
@@ -165,6 +172,10 @@ def write_report(
                 languages, result, baseline, "mlqa", os.path.join(out_dir, f"{GAIN}.png")
             )
             written.append(f"{GAIN}.png")
+    if protocol.report.get(CURVE):
+        names, found = write_learning_curve(protocol, out_dir, test_dir, runs, charts)
+        written += names
+        problems += found
     for comparison in protocol.comparisons:
         seeds = comparison_seeds(protocol, comparison)
         pairs = [
@@ -199,6 +210,36 @@ def write_report(
             with open(os.path.join(out_dir, name), "w", encoding="utf-8") as handle:
                 handle.write(text)
             written.append(name)
+    return written, problems
+
+
+def write_learning_curve(
+    protocol: Protocol, out_dir: str, test_dir: str, runs: list[RunScores], charts: bool
+) -> tuple[list[str], list[str]]:
+    """`learning_curve.md` (and `.png`) of `report.learning_curve`; (file names, problems)."""
+    spec = protocol.report[CURVE]
+    sets = protocol.raw.get("language_sets", {})
+    unseen = spec.get("unseen", "unseen-9")
+    languages = sets[unseen] if isinstance(unseen, str) else list(unseen)
+    set_name = unseen if isinstance(unseen, str) else ",".join(unseen)
+    mode = spec.get("mode", "mlqa")
+    lines = [(line["label"], list(line["systems"])) for line in spec["lines"]]
+    wanted = [protocol.system(name) for _, names in lines for name in names]
+    have = {run.system for run in runs}
+    extra, problems = load_runs(protocol, test_dir, [s for s in wanted if s.name not in have])
+    steps_of = {
+        s.name: int(s.settings["epochs"]) * int(s.settings["steps_per_epoch"]) for s in wanted
+    }
+    try:
+        curves = curve_lines([*runs, *extra], lines, steps_of, languages, mode)
+    except ValueError as error:
+        return [], [*problems, f"{CURVE}: {error}"]
+    with open(os.path.join(out_dir, f"{CURVE}.md"), "w", encoding="utf-8") as handle:
+        handle.write(curve_table(curves, set_name, mode))
+    written = [f"{CURVE}.md"]
+    if charts:
+        write_curve_chart(curves, set_name, mode, os.path.join(out_dir, f"{CURVE}.png"))
+        written.append(f"{CURVE}.png")
     return written, problems
 
 

@@ -20,8 +20,21 @@ e5 {
   title: "XQuAD test articles, multilingual-e5-small, training budgets (issue 29)",
   lr: 2e-4,
   seeds: [13, 14, 15],
-  uses: ["e5-main"],
-  report: { committed: false },  // no run committed yet
+  uses: ["e5-main", "e5-maa"],
+  report: {
+    committed: false,  // not every run is in yet
+    learning_curve: {
+      unseen: "unseen-9",
+      mode: "mlqa",
+      lines: [
+        { label: "(a) English only", systems: ["a_baseline_en-lr2e-4"] + [a(s).name for s in [180, 240, 480, 720, 960]] },
+        { label: "(b) translate-train", systems: ["b_translate_train-lr2e-4"] + [b(s).name for s in [180, 240, 480, 720, 960]] },
+        { label: "(c) XLTT, paper MAA", systems: ["c_xltt-lr2e-4"] + [c(s).name for s in [240, 480]] },
+        { label: "(c) XLTT, MAA none-t20", systems: ["c_xltt-lr2e-4-maa-none-t20"] },
+        { label: "(d) MAA none-t20, translated", systems: ["d_xltt_translated-lr2e-4-maa-none-t20"] },
+      ],
+    },
+  },
   systems: [
     // (c) at 60 steps = e5-main's c_xltt-lr2e-4: (a), (b) at 180 and 240 match its compute.
     a(180), a(240), b(180), b(240),
