@@ -479,12 +479,74 @@ def test_bad_answers_in_evaluation_keep_the_question(
     assert tuple(tensors["answer_span"].shape) == (4, 2)  # type: ignore[union-attr]
 
 
-def test_bad_answers_in_training_are_dropped_and_counted(tmp_path: Path) -> None:
+def test_bad_answers_in_training_are_dropped_and_counted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     reader = XlttSquadReader(MODEL, language="en", skip_impossible_questions=True)
-    instances = list(reader.read(broken_file(tmp_path)))
+    with caplog.at_level(logging.INFO):
+        instances = list(reader.read(broken_file(tmp_path)))
     assert {i["metadata"].metadata["id"] for i in instances} == {"off"}  # type: ignore[attr-defined]
     assert reader.last_read_stats is not None
     assert dict(reader.last_read_stats.skipped) == {"answer_not_found": 2, "no_answer": 1}
+    # Every dropped question is kept and logged by id, under its reason.
+    dropped = reader.last_read_stats.dropped
+    assert sorted(dropped) == ["answer_not_found", "no_answer"]
+    assert sorted(dropped["answer_not_found"] + dropped["no_answer"]) == ["absent", "empty", "none"]
+    logged = [r.getMessage() for r in caplog.records if "dropped in training" in r.getMessage()]
+    assert len(logged) == 2
+    for reason, ids in dropped.items():
+        assert any(reason in line and all(qid in line for qid in ids) for line in logged)
+
+
+def test_a_question_whose_answer_fits_no_window_is_dropped_by_id(tmp_path: Path) -> None:
+    context = " ".join(f"w{i}" for i in range(60))
+    answer = " ".join(f"w{i}" for i in range(5, 45))  # 40 words: longer than any window
+    path = tmp_path / "long.en.json"
+    path.write_text(
+        json.dumps(
+            {
+                "data": [
+                    {
+                        "title": "t",
+                        "paragraphs": [
+                            {
+                                "context": context,
+                                "qas": [
+                                    {
+                                        "id": "long-answer",
+                                        "question": "which words?",
+                                        "answers": [
+                                            {"text": answer, "answer_start": context.index(answer)}
+                                        ],
+                                    },
+                                    {
+                                        "id": "short-answer",
+                                        "question": "which word?",
+                                        "answers": [
+                                            {"text": "w2", "answer_start": context.index("w2")}
+                                        ],
+                                    },
+                                ],
+                            }
+                        ],
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    reader = XlttSquadReader(
+        MODEL,
+        language="en",
+        skip_impossible_questions=True,
+        length_limit=24,
+        stride=8,
+        max_query_length=8,
+    )
+    ids = {i["metadata"].metadata["id"] for i in reader.read(str(path))}  # type: ignore[attr-defined]
+    assert ids == {"short-answer"}
+    assert reader.last_read_stats is not None
+    assert reader.last_read_stats.dropped == {"answer_not_in_any_window": ["long-answer"]}
 
 
 def test_repair_is_limited_to_nearby_text(tmp_path: Path) -> None:

@@ -16,7 +16,9 @@ class ReadStats:
     `skipped` maps a reason to how often something was left out: in training
     (`skip_impossible_questions=True`) whole questions or windows are dropped; in evaluation
     every question still yields instances and the count records gold answers that got no span.
-    `translations` maps a translation language to event counts (`xltt_parallel` only).
+    `dropped` maps a reason to the ids of the questions left out entirely in training (every
+    one is logged by id). `translations` maps a translation language to event counts
+    (`xltt_parallel` only).
     """
 
     file: str = ""
@@ -26,6 +28,7 @@ class ReadStats:
     instances: int = 0
     repaired: int = 0
     skipped: Counter = field(default_factory=Counter)
+    dropped: dict[str, list[str]] = field(default_factory=dict)
     translations: dict[str, Counter] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -37,6 +40,7 @@ class ReadStats:
             "instances": self.instances,
             "repaired": self.repaired,
             "skipped": dict(sorted(self.skipped.items())),
+            "dropped": {reason: list(ids) for reason, ids in sorted(self.dropped.items())},
             "translations": {
                 lang: dict(sorted(counts.items())) for lang, counts in self.translations.items()
             },
@@ -53,6 +57,10 @@ class ReadStats:
             self.repaired,
             skipped,
         )
+        for reason, ids in sorted(self.dropped.items()):
+            log.info(
+                "  dropped in training (%s), %d questions: %s", reason, len(ids), ", ".join(ids)
+            )
         for lang, counts in sorted(self.translations.items()):
             log.info(
                 "  translation %s: %s",

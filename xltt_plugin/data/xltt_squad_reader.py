@@ -276,6 +276,7 @@ class XlttSquadReader(DatasetReader):
         if encoded.problem is not None:
             stats.skipped[encoded.problem] += 1
             if skip:
+                stats.dropped.setdefault(encoded.problem, []).append(question.qid)
                 return
         answers = [answer.text for answer in question.answers]
         num_windows = len(encoded.window_starts)
@@ -310,6 +311,8 @@ class XlttSquadReader(DatasetReader):
         if encoded.problem is None and not answer_in_some_window:
             # Longer than a window: no window holds the whole answer.
             stats.skipped["answer_not_in_any_window"] += 1
+            if skip:
+                stats.dropped.setdefault("answer_not_in_any_window", []).append(question.qid)
         stats.instances += yielded
         if yielded:
             stats.questions_with_instances += 1
