@@ -22,7 +22,7 @@ import os
 import sys
 
 from benchmarks.quality import protocol as protocols
-from benchmarks.quality.protocol import ProtocolError
+from benchmarks.quality.protocol import REPO, ProtocolError
 
 
 def _list(_: argparse.Namespace) -> int:
@@ -100,7 +100,13 @@ def _results(args: argparse.Namespace) -> int:
             for problem in problems:
                 print(f"{name}: {problem}")
             failed += bool(problems)
-            runs = sum(len(system.seeds) for system in protocol.table_systems)
+            runs = sum(
+                os.path.exists(
+                    os.path.join(REPO, protocol.store, system.run_name(seed), "manifest.json")
+                )
+                for system in protocol.table_systems
+                for seed in system.seeds
+            )
             state = "DIFFERS" if problems else ("written" if args.write else "identical")
             print(f"{name}: {runs} runs re-scored; {protocol.report_dir}: {state}", flush=True)
     finally:

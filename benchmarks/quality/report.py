@@ -35,6 +35,8 @@ from xltt_plugin.commands.score import read_gold_questions, resolve_language, sc
 
 GAIN = "gain_over_a_mlqa"
 CURVE = "learning_curve"
+# Problems of a protocol committed in part that only say a run is not in yet.
+_PENDING = ("not collected (no manifest.json)", "no seed with runs of both systems")
 _CHART_LINE = re.compile(r"^!\[F1 per language \((mlqa|squad)\)\]\(f1_\1\.png\)\n\n", re.M)
 _ABSOLUTE = re.compile(r'"(/[^"]+)"')
 
@@ -210,7 +212,26 @@ def write_report(
             with open(os.path.join(out_dir, name), "w", encoding="utf-8") as handle:
                 handle.write(text)
             written.append(name)
+    if protocol.report.get("committed") == "partial":
+        pending = [p for p in problems if p.endswith(_PENDING)]
+        problems = [p for p in problems if not p.endswith(_PENDING)]
+        with open(os.path.join(out_dir, "pending.md"), "w", encoding="utf-8") as handle:
+            handle.write(pending_text(protocol, pending))
+        written.append("pending.md")
     return written, problems
+
+
+def pending_text(protocol: Protocol, pending: list[str]) -> str:
+    """`pending.md` of a protocol committed in part: the runs and comparisons not in yet."""
+    lines = [
+        f"# {protocol.name}: not run yet",
+        "",
+        'The protocol is committed in part (`report.committed: "partial"`): these runs are',
+        "defined but not collected; the tables and comparisons of this report use the runs that are.",
+        "",
+    ]
+    items = [f"- {p}" for p in sorted(pending)] or ["- nothing: every run is in"]
+    return "\n".join(lines + items) + "\n"
 
 
 def write_learning_curve(

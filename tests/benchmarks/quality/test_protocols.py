@@ -16,7 +16,7 @@ from benchmarks.quality import protocol as protocols
 from benchmarks.quality.__main__ import main
 from benchmarks.quality.collect import collect, sanitize
 from benchmarks.quality.protocol import ProtocolError
-from benchmarks.quality.report import Gold, check, rescore
+from benchmarks.quality.report import Gold, check, rescore, write_report
 from tests import REPO
 
 XQUAD = Path(REPO).parent / "shared" / "data" / "xquad"
@@ -289,3 +289,32 @@ def test_an_evaluation_that_predicts_nothing_keeps_the_recorded_time(
     seconds = job.info["eval_seconds"]
     job.evaluate(None, 1)  # nothing to predict: the record stands
     assert job.info["eval_seconds"] == seconds
+
+
+@needs_xquad
+def test_a_protocol_committed_in_part_lists_what_is_pending(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # e5-quickstart's one committed run, plus a system and a seed that were never run.
+    quick = Path(protocols.PROTOCOLS, "e5-quickstart.jsonnet").read_text(encoding="utf-8")
+    text = quick.replace("systems: [e5.a],", "systems: [e5.a, e5.a { name: 'a_more' }],")
+    text = text.replace("comparisons: [],", "comparisons: [{ a: 'a_baseline_en', b: 'a_more' }],")
+    for committed in ("true", '"partial"'):
+        _protocol_in(
+            tmp_path, monkeypatch, "quick", text + f"+ {{ report+: {{ committed: {committed} }} }}"
+        )
+        gold = Gold(str(XQUAD))
+        try:
+            written, problems = write_report(
+                protocols.load("quick"), str(tmp_path / committed), gold, charts=False
+            )
+        finally:
+            gold.close()
+        if committed == "true":  # a protocol that says it is complete: both are problems
+            assert len(problems) == 2 and "pending.md" not in written
+            continue
+        assert problems == [] and "pending.md" in written
+        pending = (tmp_path / committed / "pending.md").read_text(encoding="utf-8")
+        assert "- benchmarks/quality/results/e5-quickstart/a_more-seed13: not collected" in pending
+        assert "compare_a_more_minus_a_baseline_en.mlqa.md: no seed with runs of both" in pending
+        assert "a_baseline_en-seed13" not in pending
