@@ -165,7 +165,11 @@ def write_report(
         written += [f"f1_{mode}.png" for mode in protocol.modes]
     baseline = protocol.report.get("gain_over")
     if baseline:
-        languages, result = gains_of(runs, baseline, "mlqa")
+        base_runs = runs
+        if baseline not in {run.system for run in runs}:  # a system of a used protocol
+            extra, found = load_runs(protocol, test_dir, [protocol.system(baseline)])
+            base_runs, problems = [*runs, *extra], [*problems, *found]
+        languages, result = gains_of(base_runs, baseline, "mlqa")
         with open(os.path.join(out_dir, f"{GAIN}.md"), "w", encoding="utf-8") as handle:
             handle.write(gain_table(languages, result))
         written.append(f"{GAIN}.md")
