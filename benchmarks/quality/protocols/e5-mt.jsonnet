@@ -39,7 +39,7 @@ e5 {
   seeds: [13, 14, 15],
   uses: ["e5-main"],
   systems: [b_mt, c_mt, d_mt],
-  report: { gain_over: "a_baseline_en-lr2e-4", committed: false },  // no run committed yet
+  report: { gain_over: "a_baseline_en-lr2e-4", committed: "partial" },  // seeds in: pending.md
   comparisons: [
     vs("a_baseline_en-lr2e-4", c_mt.name, "unseen-9"),
     vs("a_baseline_en-lr2e-4", c_mt.name, "unseen-11") { suffix: ".unseen-11" },
