@@ -49,8 +49,7 @@ e5 {
     vs("a_baseline_en-lr2e-4", b_mt.name, "unseen-11") { suffix: ".unseen-11" },
     vs(c_mt.name, "c_xltt-lr2e-4", "unseen-9"),
     // (c-mt) trains 2 encoder passes per step (pivot + one slot): 619 s against (a)'s 196-235 s
-    // at seed 13 (~2.9x), so (a)
-    // at 180 steps is about its compute (e5-budgets).
+    // at seed 13 (~2.9x), so (a) at 180 steps is about its compute (e5-budgets).
     vs("a_baseline_en-lr2e-4-s180", c_mt.name, "unseen-9"),
     { a: c_mt.name, b: d_mt.name, languages: ["en"], unseen: ["en"] },
   ],
