@@ -231,7 +231,8 @@ def pending_text(protocol: Protocol, pending: list[str]) -> str:
         f"# {protocol.name}: not run yet",
         "",
         'The protocol is committed in part (`report.committed: "partial"`): these runs are',
-        "defined but not collected; the tables and comparisons of this report use the runs that are.",
+        "defined but not collected; the tables and comparisons of this report use those that",
+        "are.",
         "",
     ]
     items = [f"- {p}" for p in sorted(pending)] or ["- nothing: every run is in"]
