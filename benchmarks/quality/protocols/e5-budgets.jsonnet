@@ -44,6 +44,8 @@ e5 {
   comparisons: [
     vs("c_xltt-lr2e-4", "a_baseline_en-lr2e-4-s240"),
     vs("d_xltt_translated-lr2e-4", "a_baseline_en-lr2e-4-s240"),
+    vs("d_xltt_translated-lr2e-4-maa-none-t20", "a_baseline_en-lr2e-4-s240"),
+    vs("c_xltt-lr2e-4-maa-none-t20", "a_baseline_en-lr2e-4-s240"),
     vs("c_xltt-lr2e-4", "a_baseline_en-lr2e-4-s180"),
     vs("c_xltt-lr2e-4", "b_translate_train-lr2e-4-s240"),
     vs("a_baseline_en-lr2e-4", "a_baseline_en-lr2e-4-s240"),
