@@ -150,6 +150,19 @@ def load_runs(
     return sorted(runs, key=lambda run: run.run_dir), problems
 
 
+def with_runs_of(
+    protocol: Protocol, test_dir: str, runs: list[RunScores], names: list[str]
+) -> tuple[list[RunScores], list[str]]:
+    """
+    `runs` plus those of the systems `names` that `runs` lacks (e.g. a used protocol's systems
+    outside the table), loaded with `load_runs`; and the problems found.
+    """
+    have = {run.system for run in runs}
+    missing = [protocol.system(name) for name in dict.fromkeys(names) if name not in have]
+    extra, problems = load_runs(protocol, test_dir, missing) if missing else ([], [])
+    return [*runs, *extra], problems
+
+
 def write_report(
     protocol: Protocol, out_dir: str, gold: Gold, charts: bool = True
 ) -> tuple[list[str], list[str]]:
@@ -165,10 +178,8 @@ def write_report(
         written += [f"f1_{mode}.png" for mode in protocol.modes]
     baseline = protocol.report.get("gain_over")
     if baseline:
-        base_runs = runs
-        if baseline not in {run.system for run in runs}:  # a system of a used protocol
-            extra, found = load_runs(protocol, test_dir, [protocol.system(baseline)])
-            base_runs, problems = [*runs, *extra], [*problems, *found]
+        base_runs, found = with_runs_of(protocol, test_dir, runs, [baseline])
+        problems += found
         languages, result = gains_of(base_runs, baseline, "mlqa")
         with open(os.path.join(out_dir, f"{GAIN}.md"), "w", encoding="utf-8") as handle:
             handle.write(gain_table(languages, result))
@@ -251,13 +262,12 @@ def write_learning_curve(
     mode = spec.get("mode", "mlqa")
     lines = [(line["label"], list(line["systems"])) for line in spec["lines"]]
     wanted = [protocol.system(name) for _, names in lines for name in names]
-    have = {run.system for run in runs}
-    extra, problems = load_runs(protocol, test_dir, [s for s in wanted if s.name not in have])
+    all_runs, problems = with_runs_of(protocol, test_dir, runs, [s.name for s in wanted])
     steps_of = {
         s.name: int(s.settings["epochs"]) * int(s.settings["steps_per_epoch"]) for s in wanted
     }
     try:
-        curves = curve_lines([*runs, *extra], lines, steps_of, languages, mode)
+        curves = curve_lines(all_runs, lines, steps_of, languages, mode)
     except ValueError as error:
         return [], [*problems, f"{CURVE}: {error}"]
     with open(os.path.join(out_dir, f"{CURVE}.md"), "w", encoding="utf-8") as handle:

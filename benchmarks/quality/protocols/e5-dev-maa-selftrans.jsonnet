@@ -9,7 +9,7 @@ local none_self = e5.c {
   lr: 2e-4,
   languages: scored,
   train_overrides: e5.checkpointing + {
-    "model.maa": { num_heads: 1, adaptive_sides: "none", score_scale: 20, learn_score_scale: true },
+    "model.maa": e5.maa_none_t20,
     "model.self_transposition_prob": 1.0,
   },
 };

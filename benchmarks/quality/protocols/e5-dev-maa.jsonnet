@@ -13,10 +13,7 @@ local option(tag, maa, extra={}) = e5.c {
   languages: scored,
   train_overrides: e5.checkpointing + { "model.maa": maa } + extra,
 };
-local none = option(
-  "maa-none-t20",
-  { num_heads: 1, adaptive_sides: "none", score_scale: 20, learn_score_scale: true }
-);
+local none = option("maa-none-t20", e5.maa_none_t20);
 local pivot = option(
   "maa-pivot-t50",
   { num_heads: 1, adaptive_sides: "pivot", score_scale: 50, learn_score_scale: true }

@@ -9,7 +9,7 @@ local none = e5.c {
   name: "c_xltt-lr2e-4-maa-none-t20",
   label: "(c) XLTT, MAA none-t20 (plain cross attention, learned temperature)",
   train_overrides: e5.checkpointing + {
-    "model.maa": { num_heads: 1, adaptive_sides: "none", score_scale: 20, learn_score_scale: true },
+    "model.maa": e5.maa_none_t20,
   },
 };
 local none_self = none {
