@@ -246,7 +246,7 @@ def pending_text(protocol: Protocol, pending: list[str]) -> str:
         "are.",
         "",
     ]
-    items = [f"- {p}" for p in sorted(pending)] or ["- nothing: every run is in"]
+    items = [f"- {p}" for p in sorted(set(pending))] or ["- nothing: every run is in"]
     return "\n".join(lines + items) + "\n"
 
 

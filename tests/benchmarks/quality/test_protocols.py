@@ -16,7 +16,7 @@ from benchmarks.quality import protocol as protocols
 from benchmarks.quality.__main__ import main
 from benchmarks.quality.collect import collect, sanitize
 from benchmarks.quality.protocol import ProtocolError
-from benchmarks.quality.report import Gold, check, rescore, write_report
+from benchmarks.quality.report import Gold, check, pending_text, rescore, write_report
 from tests import REPO
 
 XQUAD = Path(REPO).parent / "shared" / "data" / "xquad"
@@ -318,3 +318,10 @@ def test_a_protocol_committed_in_part_lists_what_is_pending(
         assert "- benchmarks/quality/results/e5-quickstart/a_more-seed13: not collected" in pending
         assert "compare_a_more_minus_a_baseline_en.mlqa.md: no seed with runs of both" in pending
         assert "a_baseline_en-seed13" not in pending
+
+
+def test_pending_lists_a_run_once_when_two_loaders_miss_it() -> None:
+    # The table and the learning curve both load a missing run: one line, not two.
+    missing = "results/e5/a-s480-seed13: not collected (no manifest.json)"
+    text = pending_text(protocols.load("e5-budgets"), [missing, "x.md: no seed", missing])
+    assert text.count(missing) == 1 and "- x.md: no seed" in text
