@@ -40,7 +40,7 @@ e5 {
   seeds: [13, 14, 15],
   uses: ["e5-main", "e5-budgets"],
   systems: [b_mt, c_mt, d_mt],
-  report: { gain_over: "a_baseline_en-lr2e-4", committed: "partial" },  // seeds in: pending.md
+  report: { gain_over: "a_baseline_en-lr2e-4" },
   comparisons: [
     vs("a_baseline_en-lr2e-4", c_mt.name, "unseen-9"),
     vs("a_baseline_en-lr2e-4", c_mt.name, "unseen-11") { suffix: ".unseen-11" },
