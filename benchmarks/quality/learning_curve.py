@@ -140,6 +140,15 @@ def write_curve_chart(lines: Sequence[CurveLine], set_name: str, mode: str, path
         budgets = _budgets(line)
         means = [statistics.mean(p.f1 for p in points) for _, points in budgets]
         by_steps.plot([s for s, _ in budgets], means, "-o", color=color, label=line.label)
+        for (steps, points), mean in zip(budgets, means):  # seeds behind each mean
+            by_steps.annotate(
+                f"n={len(points)}",
+                (steps, mean),
+                textcoords="offset points",
+                xytext=(4, -10),
+                fontsize="x-small",
+                color=color,
+            )
         by_steps.scatter(
             [p.steps for p in line.points],
             [p.f1 for p in line.points],
@@ -168,8 +177,9 @@ def write_curve_chart(lines: Sequence[CurveLine], set_name: str, mode: str, path
     by_time.set_xlabel("training wall time, minutes (one thread; rough)")
     for axes in (by_steps, by_time):
         axes.grid(alpha=0.3)
+    by_steps.margins(x=0.08)  # room for the n= labels at the last budget
     by_steps.legend(fontsize="small")
-    figure.suptitle("Learning curves: means joined, every seed a dot")
+    figure.suptitle("Learning curves: means joined (n = seeds), every seed a dot")
     figure.tight_layout()
     figure.savefig(path, format="png", dpi=120)
     plt.close(figure)
