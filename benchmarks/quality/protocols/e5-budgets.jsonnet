@@ -51,6 +51,8 @@ e5 {
     vs("a_baseline_en-lr2e-4", "a_baseline_en-lr2e-4-s240"),
     vs("a_baseline_en-lr2e-4-s240", "c_xltt-lr2e-4-s240"),
     vs("b_translate_train-lr2e-4-s240", "c_xltt-lr2e-4-s240"),
+    vs("a_baseline_en-lr2e-4-s480", "c_xltt-lr2e-4-s240"),
+    vs("a_baseline_en-lr2e-4-s240", "a_baseline_en-lr2e-4-s480"),
     vs("a_baseline_en-lr2e-4-s960", "c_xltt-lr2e-4-s240"),
     vs("a_baseline_en-lr2e-4-s480", "c_xltt-lr2e-4-s480"),
     vs("b_translate_train-lr2e-4-s480", "c_xltt-lr2e-4-s480"),
