@@ -3,7 +3,7 @@
 // the slots to h/4 dimensions, per-head scores averaged (MultilingualAdaptiveAttention's
 // `num_heads`), modes self and translated, against e5-dev-maa's num_heads 1 rows.
 local e5 = import "e5.libsonnet";
-local scored = ["en", "zh", "tr", "th", "vi", "ar", "ru", "ro", "hi", "el"];
+local scored = e5.maa_scored;
 local heads = e5.c {
   name: "c_xltt-maa-none-t20-h4",
   label: "(c), MAA maa-none-t20, 4 projected heads",

@@ -2,7 +2,7 @@
 // MAA option? (c) with MAA none-t20 trained with every slot holding the pivot itself
 // (self-transposition probability 1), modes self and translated, against e5-dev-maa's (c)/(d).
 local e5 = import "e5.libsonnet";
-local scored = ["en", "zh", "tr", "th", "vi", "ar", "ru", "ro", "hi", "el"];
+local scored = e5.maa_scored;
 local none_self = e5.c {
   name: "c_xltt-maa-none-t20-selftrans1",
   label: "(c), MAA maa-none-t20, self-transposition probability 1",

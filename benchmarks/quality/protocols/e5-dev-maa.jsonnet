@@ -5,7 +5,7 @@
 // MAA is e5-dev-lr's c_xltt-lr2e-4 (mode self only: its archive was not kept). Scored on en and
 // the 9 unseen languages (de, es are training languages of (c)).
 local e5 = import "e5.libsonnet";
-local scored = ["en", "zh", "tr", "th", "vi", "ar", "ru", "ro", "hi", "el"];
+local scored = e5.maa_scored;
 local option(tag, maa, extra={}) = e5.c {
   name: "c_xltt-" + tag,
   label: "(c), MAA " + tag,

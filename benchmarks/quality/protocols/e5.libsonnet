@@ -32,6 +32,9 @@
   // The MAA option chosen on the development split (e5-dev-maa, issue 30): plain scaled cross
   // attention, learned temperature from 20 (`XLTT_MAA=cross` in training_config/).
   maa_none_t20:: { num_heads: 1, adaptive_sides: "none", score_scale: 20, learn_score_scale: true },
+  // The languages the MAA option studies score (e5-dev-maa*): en and the 9 unseen languages
+  // (de, es are training languages of (c)).
+  maa_scored:: ["en", "zh", "tr", "th", "vi", "ar", "ru", "ro", "hi", "el"],
   // System templates: `config` is benchmarks/quality/CONFIG.jsonnet; `name` names the run
   // folders (STORE/NAME-seedN) and the rows of the tables.
   a0:: {
