@@ -154,10 +154,12 @@ def with_runs_of(
     protocol: Protocol, test_dir: str, runs: list[RunScores], names: list[str]
 ) -> tuple[list[RunScores], list[str]]:
     """
-    `runs` plus those of the systems `names` that `runs` lacks (e.g. a used protocol's systems
-    outside the table), loaded with `load_runs`; and the problems found.
+    `runs` (the protocol's table runs, from `load_runs`) plus those of the systems `names`
+    outside the table (e.g. a used protocol's systems), loaded with `load_runs`; and the
+    problems found. A table system is never loaded twice: its missing runs were reported
+    when `runs` was loaded.
     """
-    have = {run.system for run in runs}
+    have = {run.system for run in runs} | {system.name for system in protocol.table_systems}
     missing = [protocol.system(name) for name in dict.fromkeys(names) if name not in have]
     extra, problems = load_runs(protocol, test_dir, missing) if missing else ([], [])
     return [*runs, *extra], problems

@@ -16,7 +16,14 @@ from benchmarks.quality import protocol as protocols
 from benchmarks.quality.__main__ import main
 from benchmarks.quality.collect import collect, sanitize
 from benchmarks.quality.protocol import ProtocolError
-from benchmarks.quality.report import Gold, check, pending_text, rescore, write_report
+from benchmarks.quality.report import (
+    Gold,
+    check,
+    pending_text,
+    rescore,
+    with_runs_of,
+    write_report,
+)
 from tests import REPO
 
 XQUAD = Path(REPO).parent / "shared" / "data" / "xquad"
@@ -325,3 +332,12 @@ def test_pending_lists_a_run_once_when_two_loaders_miss_it() -> None:
     missing = "results/e5/a-s480-seed13: not collected (no manifest.json)"
     text = pending_text(protocols.load("e5-budgets"), [missing, "x.md: no seed", missing])
     assert text.count(missing) == 1 and "- x.md: no seed" in text
+
+
+def test_runs_of_a_table_system_are_not_loaded_twice() -> None:
+    # (c) at 480 steps is in e5-budgets' table and has no run: the table's loader reports it,
+    # so the learning curve's and the gain table's loader must not report (or load) it again.
+    protocol = protocols.load("e5-budgets")
+    assert "c_xltt-lr2e-4-s480" in {system.name for system in protocol.table_systems}
+    runs, problems = with_runs_of(protocol, "no-test-dir", [], ["c_xltt-lr2e-4-s480"])
+    assert runs == [] and problems == []
