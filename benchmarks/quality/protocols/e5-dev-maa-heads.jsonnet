@@ -21,7 +21,7 @@ e5 {
   uses: ["e5-dev-maa"],
   lr: 2e-4,
   seeds: [13],
-  report: { committed: false },  // no run committed yet
+  report: { committed: true },
   systems: [heads, d_heads],
   comparisons: [
     { a: "c_xltt-maa-none-t20", b: heads.name, modes: ["mlqa"], languages: scored },
