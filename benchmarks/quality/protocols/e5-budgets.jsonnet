@@ -54,6 +54,7 @@ e5 {
     vs("a_baseline_en-lr2e-4-s480", "c_xltt-lr2e-4-s240"),
     vs("a_baseline_en-lr2e-4-s240", "a_baseline_en-lr2e-4-s480"),
     vs("a_baseline_en-lr2e-4-s960", "c_xltt-lr2e-4-s240"),
+    vs("a_baseline_en-lr2e-4-s480", "a_baseline_en-lr2e-4-s960"),
     vs("a_baseline_en-lr2e-4-s480", "c_xltt-lr2e-4-s480"),
     vs("b_translate_train-lr2e-4-s480", "c_xltt-lr2e-4-s480"),
   ],
