@@ -23,7 +23,7 @@ e5 {
   uses: ["e5-dev-maa"],
   lr: 2e-4,
   seeds: [13],
-  report: { committed: false },  // no run committed yet
+  report: { committed: "partial" },  // (c) in; its (d): pending.md
   systems: [none_self, d_self],
   comparisons: [
     { a: none_self.name, b: "c_xltt-maa-none-t20", modes: ["mlqa"], languages: scored },
