@@ -159,7 +159,7 @@ def with_runs_of(
     problems found. A table system is never loaded twice: its missing runs were reported
     when `runs` was loaded.
     """
-    have = {run.system for run in runs} | {system.name for system in protocol.table_systems}
+    have = {system.name for system in protocol.table_systems}
     missing = [protocol.system(name) for name in dict.fromkeys(names) if name not in have]
     extra, problems = load_runs(protocol, test_dir, missing) if missing else ([], [])
     return [*runs, *extra], problems

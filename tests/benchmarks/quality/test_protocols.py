@@ -328,7 +328,8 @@ def test_a_protocol_committed_in_part_lists_what_is_pending(
 
 
 def test_pending_lists_a_run_once_when_two_loaders_miss_it() -> None:
-    # The table and the learning curve both load a missing run: one line, not two.
+    # The gain table and the learning curve may both load a used protocol's missing run: one
+    # line, not two (table systems are loaded once: the test below).
     missing = "results/e5/a-s480-seed13: not collected (no manifest.json)"
     text = pending_text(protocols.load("e5-budgets"), [missing, "x.md: no seed", missing])
     assert text.count(missing) == 1 and "- x.md: no seed" in text
