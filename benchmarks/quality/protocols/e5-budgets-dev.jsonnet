@@ -27,7 +27,6 @@ e5 {
   uses: ["e5-dev-lr"],
   lr: 2e-4,
   seeds: [13],
-  report: { committed: "partial" },  // the runs not in yet: pending.md
   systems: [a(240), a(480), a(480, 1e-4, "1e-4"), a(480, 4e-4, "4e-4")],
   comparisons: [
     curve("a_baseline_en-lr2e-4", "a_baseline_en-s240", "unseen-11"),
