@@ -84,6 +84,9 @@ e5 {
     vs("a_baseline_en-lr2e-4-s480", "a_baseline_en-lr2e-4-s960"),
     vs("a_baseline_en-lr2e-4-s480", "c_xltt-lr2e-4-s480"),
     vs("b_translate_train-lr2e-4-s480", "c_xltt-lr2e-4-s480"),
+    // (b) at 3x (c)'s steps sees exactly (c)-240's windows: 1920 each of en, de, es.
+    vs("b_translate_train-lr2e-4-s720", "c_xltt-lr2e-4-s240"),
+    vs("b_translate_train-lr2e-4-s240", "b_translate_train-lr2e-4-s720"),
     vs("c_xltt-lr2e-4-s240", "d_xltt_translated-lr2e-4-s240"),
     vs("a_baseline_en-lr2e-4-s480", "d_xltt_translated-lr2e-4-s240"),
     vs("c_xltt-lr2e-4-noaux-s240", "c_xltt-lr2e-4-s240"),
