@@ -84,7 +84,7 @@ e5 {
     vs("a_baseline_en-lr2e-4-s480", "a_baseline_en-lr2e-4-s960"),
     vs("a_baseline_en-lr2e-4-s480", "c_xltt-lr2e-4-s480"),
     vs("b_translate_train-lr2e-4-s480", "c_xltt-lr2e-4-s480"),
-    // (b) at 3x (c)'s steps sees exactly (c)-240's windows: 1920 each of en, de, es.
+    // (b) at 3x (c)'s steps sees (c)-240's windows: about 1920 each of en, de, es.
     vs("b_translate_train-lr2e-4-s720", "c_xltt-lr2e-4-s240"),
     vs("b_translate_train-lr2e-4-s240", "b_translate_train-lr2e-4-s720"),
     vs("c_xltt-lr2e-4-s240", "d_xltt_translated-lr2e-4-s240"),
