@@ -4,8 +4,8 @@
 #   nohup bash scripts/quality_queue.sh "PID ..." "PROTOCOL --systems NAME --seeds N" ... \
 #     > benchmarks/out/queueX.log 2>&1 &
 # waits until the PIDs (may be "") have exited, then runs each item as
-# `python -m benchmarks.quality run ITEM --jobs 1 --skip-setup --no-collect`, one thread, in
-# turn. Runs resume where they stopped; `collect`, `report` and `results` come after, by hand.
+# `python -m benchmarks.quality run ITEM --jobs 1 --skip-setup --no-collect` in turn (the
+# runner sets the protocol's `threads`, 1 by default). Runs resume where they stopped; `collect`, `report` and `results` come after, by hand.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 pids=$1
@@ -16,7 +16,6 @@ done
 for item in "$@"; do
   echo "[$(date -u +%FT%TZ)] start: $item"
   # shellcheck disable=SC2086
-  OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 .venv/bin/python -m benchmarks.quality run $item \
-    --jobs 1 --skip-setup --no-collect
+  .venv/bin/python -m benchmarks.quality run $item --jobs 1 --skip-setup --no-collect
   echo "[$(date -u +%FT%TZ)] end ($?): $item"
 done

@@ -34,7 +34,7 @@ local none240 = c(240) {
   label: "(c) XLTT, MAA none-t20, 240 steps",
   train_overrides: e5.checkpointing + { "model.maa": e5.maa_none_t20 },
 };
-local d240(system) = e5.d(system) { languages: e5.maa_scored };
+local d240 = e5.d_scored;
 e5 {
   description: "Budgets (60/240/480 steps) and equal compute ((a), (b) at 3x, 4x (c)'s steps)",
   title: "XQuAD test articles, multilingual-e5-small, training budgets (issue 29)",

@@ -18,7 +18,7 @@ local none_self = none {
   train_overrides+: { "model.self_transposition_prob": 1.0 },
 };
 // Mode translated on en and the 9 unseen languages (de, es are the slot languages themselves).
-local d(c) = e5.d(c) { languages: ["en", "zh", "tr", "th", "vi", "ar", "ru", "ro", "hi", "el"] };
+local d = e5.d_scored;
 local vs(a, b) = { a: a, b: b };
 e5 {
   description: "MAA none-t20 (chosen on dev) on the test articles: (c), (d), (c selftrans1), lr 2e-4",

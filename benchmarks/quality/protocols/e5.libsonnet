@@ -70,4 +70,6 @@
     reuses: c_system.name,
     test_mode: { translated: ["de", "es"] },
   },
+  // (d) scored on en and the 9 unseen languages only (de, es are its slot languages).
+  d_scored(c_system):: $.d(c_system) { languages: $.maa_scored },
 }
