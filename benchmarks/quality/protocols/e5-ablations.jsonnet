@@ -6,8 +6,7 @@ local c = e5.c { name: "c_xltt-lr2e-4" };
 local noaux = c {
   name: "c_xltt-lr2e-4-noaux",
   label: "(c) without the auxiliary loss",
-  train_overrides: { "model.aux_loss_weight": 0.0 } + e5.checkpointing,
-};
+} + e5.without_aux;
 e5 {
   description: "Ablations of (c) at lr 2e-4, seed 13: no MAA, no auxiliary loss (also translated)",
   title: "XQuAD test articles, multilingual-e5-small, ablations of (c) at lr 2e-4",
@@ -18,8 +17,7 @@ e5 {
     c {
       name: "c_xltt-lr2e-4-nomaa",
       label: "(c) without MAA (maa: null)",
-      train_overrides: { "model.maa": null } + e5.checkpointing,
-    },
+    } + e5.without_maa,
     noaux,
     e5.d(noaux),
   ],

@@ -20,13 +20,11 @@ local vs(x, y) = { a: x, b: y, modes: ["mlqa"] };
 local noaux240 = c(240) {
   name: "c_xltt-lr2e-4-noaux-s240",
   label: "(c) without the auxiliary loss, 240 steps",
-  train_overrides: { "model.aux_loss_weight": 0.0 } + e5.checkpointing,
-};
+} + e5.without_aux;
 local nomaa240 = c(240) {
   name: "c_xltt-lr2e-4-nomaa-s240",
   label: "(c) without MAA (maa: null), 240 steps",
-  train_overrides: { "model.maa": null } + e5.checkpointing,
-};
+} + e5.without_maa;
 // The MAA option chosen on the development split (issue 30, e5-maa at 60 steps) at 240 steps,
 // so that both MAAs are on the curve; its (d) on en and the 9 unseen languages.
 local none240 = c(240) {

@@ -9,9 +9,8 @@ local c = e5.c;
 local noaux = c {
   name: "c_xltt-noaux",
   label: "(c) without the auxiliary loss",
-  train_overrides: { "model.aux_loss_weight": 0.0 } + checkpointing,
   seeds: [13, 14],
-};
+} + e5.without_aux;
 local selftrans1 = c {
   name: "c_xltt-selftrans1",
   label: "(c) with self-transposition probability 1",
@@ -41,9 +40,8 @@ e5 {
     c {
       name: "c_xltt-nomaa",
       label: "(c) without MAA (maa: null)",
-      train_overrides: { "model.maa": null } + checkpointing,
       seeds: [13, 14],
-    },
+    } + e5.without_maa,
     noaux,
     e5.d(noaux),
     selftrans1,
