@@ -73,6 +73,7 @@ e5 {
     vs("c_xltt-lr2e-4-maa-none-t20", "a_baseline_en-lr2e-4-s240"),
     vs("c_xltt-lr2e-4", "a_baseline_en-lr2e-4-s180"),
     vs("c_xltt-lr2e-4", "b_translate_train-lr2e-4-s240"),
+    vs("c_xltt-lr2e-4", "b_translate_train-lr2e-4-s180"),
     vs("a_baseline_en-lr2e-4", "a_baseline_en-lr2e-4-s240"),
     vs("a_baseline_en-lr2e-4-s240", "c_xltt-lr2e-4-s240"),
     vs("b_translate_train-lr2e-4-s240", "c_xltt-lr2e-4-s240"),
@@ -85,6 +86,9 @@ e5 {
     // (b) at 3x (c)'s steps sees (c)-240's windows: about 1920 each of en, de, es.
     vs("b_translate_train-lr2e-4-s720", "c_xltt-lr2e-4-s240"),
     vs("b_translate_train-lr2e-4-s240", "b_translate_train-lr2e-4-s720"),
+    // (b) at 4x (c)'s steps: (c)-240's training wall time.
+    vs("b_translate_train-lr2e-4-s960", "c_xltt-lr2e-4-s240"),
+    vs("b_translate_train-lr2e-4-s720", "b_translate_train-lr2e-4-s960"),
     vs("c_xltt-lr2e-4-s240", "d_xltt_translated-lr2e-4-s240"),
     vs("a_baseline_en-lr2e-4-s480", "d_xltt_translated-lr2e-4-s240"),
     vs("c_xltt-lr2e-4-noaux-s240", "c_xltt-lr2e-4-s240"),
