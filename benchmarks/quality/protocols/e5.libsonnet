@@ -29,10 +29,10 @@
   // (c) at 5.9 GB was killed by the OOM killer on a shared 24 GB machine: checkpointing saves
   // memory only (the computed values are the same).
   checkpointing:: { "model.transformer_kwargs": { gradient_checkpointing: true } },
-  // The two ablations of a (c)-like system (RESULTS "Ablations"), checkpointing kept on: mix into
-  // a system that sets its own name and label.
-  without_aux:: { train_overrides: { "model.aux_loss_weight": 0.0 } + $.checkpointing },
-  without_maa:: { train_overrides: { "model.maa": null } + $.checkpointing },
+  // The two ablations of a (c)-like system (RESULTS "Ablations"): mix into a system that sets
+  // its own name and label; its other overrides (checkpointing) are kept.
+  without_aux:: { train_overrides+: { "model.aux_loss_weight": 0.0 } },
+  without_maa:: { train_overrides+: { "model.maa": null } },
   // The MAA option chosen on the development split (e5-dev-maa, issue 30): plain scaled cross
   // attention, learned temperature from 20 (`XLTT_MAA=cross` in training_config/).
   maa_none_t20:: { num_heads: 1, adaptive_sides: "none", score_scale: 20, learn_score_scale: true },
