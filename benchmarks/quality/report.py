@@ -28,6 +28,7 @@ from benchmarks.quality.collect import _mismatch, manifest_for, read_json
 from benchmarks.quality.compare import compare_runs
 from benchmarks.quality.gain_chart import gain_table, gains_of, write_gain_chart
 from benchmarks.quality.learning_curve import curve_lines, curve_table, write_curve_chart
+from benchmarks.quality.per_language import view_runs, view_table, write_view_chart
 from benchmarks.quality.protocol import REPO, Protocol, System, comparison_seeds
 from benchmarks.quality.runner import XQUAD, language_of, split_data
 from xltt_plugin.commands.report_tables import RunScores, build_report
@@ -35,8 +36,13 @@ from xltt_plugin.commands.score import read_gold_questions, resolve_language, sc
 
 GAIN = "gain_over_a_mlqa"
 CURVE = "learning_curve"
+VIEW = "per_language"
 # Problems of a protocol committed in part that only say a run is not in yet.
-_PENDING = ("not collected (no manifest.json)", "no seed with runs of both systems")
+_PENDING = (
+    "not collected (no manifest.json)",
+    "no seed with runs of both systems",
+    "(runs not in yet)",
+)
 _CHART_LINE = re.compile(r"^!\[F1 per language \((mlqa|squad)\)\]\(f1_\1\.png\)\n\n", re.M)
 _ABSOLUTE = re.compile(r'"(/[^"]+)"')
 
@@ -195,6 +201,10 @@ def write_report(
         names, found = write_learning_curve(protocol, out_dir, test_dir, runs, charts)
         written += names
         problems += found
+    for spec in protocol.report.get(VIEW, []):
+        names, found = write_view(protocol, spec, out_dir, test_dir, runs, charts)
+        written += names
+        problems += found
     for comparison in protocol.comparisons:
         seeds = comparison_seeds(protocol, comparison)
         pairs = [
@@ -278,6 +288,41 @@ def write_learning_curve(
     if charts:
         write_curve_chart(curves, set_name, mode, os.path.join(out_dir, f"{CURVE}.png"))
         written.append(f"{CURVE}.png")
+    return written, problems
+
+
+def write_view(
+    protocol: Protocol,
+    spec: dict[str, Any],
+    out_dir: str,
+    test_dir: str,
+    runs: list[RunScores],
+    charts: bool,
+) -> tuple[list[str], list[str]]:
+    """
+    `per_language_NAME.md` (and `.png`) of one `report.per_language` view; (file names,
+    problems). A view whose runs are not all in yet is a pending problem of a partial protocol.
+    """
+    name = f"{VIEW}_{spec['name']}"
+    unseen = spec.get("unseen", "unseen-9")
+    sets = protocol.raw.get("language_sets", {})
+    languages = sets[unseen] if isinstance(unseen, str) else list(unseen)
+    set_name = unseen if isinstance(unseen, str) else ",".join(unseen)
+    mode = spec.get("mode", "mlqa")
+    all_runs, problems = with_runs_of(protocol, test_dir, runs, list(spec["systems"]))
+    try:
+        chosen, seeds = view_runs(all_runs, spec["systems"], spec.get("seeds"))
+    except ValueError as error:
+        return [], [*problems, f"{name}.md: {error} (runs not in yet)"]
+    text, table, columns = view_table(chosen, seeds, set_name, languages, mode)
+    seed_list = ", ".join(map(str, seeds))
+    title = f"{spec.get('title', spec['name'])}, seed{'s' if len(seeds) > 1 else ''} {seed_list}"
+    with open(os.path.join(out_dir, f"{name}.md"), "w", encoding="utf-8") as handle:
+        handle.write(f"# {title}\n\n{text}")
+    written = [f"{name}.md"]
+    if charts:
+        write_view_chart(table, columns, os.path.join(out_dir, f"{name}.png"), title)
+        written.append(f"{name}.png")
     return written, problems
 
 

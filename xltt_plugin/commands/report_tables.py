@@ -318,11 +318,16 @@ def markdown_table(
 
 
 def write_bar_chart(
-    table: dict[str, dict[str, Cell]], columns: Sequence[str], path: str, title: str
+    table: dict[str, dict[str, Cell]],
+    columns: Sequence[str],
+    path: str,
+    title: str,
+    legend_outside: bool = False,
 ) -> None:
     """
     A grouped bar chart of F1 per column (language or average) per system, with the seed
-    standard deviation as error bars, written as PNG to `path`.
+    standard deviation as error bars, written as PNG to `path`; with `legend_outside`, the
+    legend sits right of the axes instead of over the bars.
 
     # Raises
 
@@ -352,10 +357,13 @@ def write_bar_chart(
     axes.set_xticklabels(columns, rotation=0)
     axes.set_ylabel("F1")
     axes.set_title(title)
-    axes.legend(fontsize="small")
+    if legend_outside:
+        axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        axes.legend(fontsize="small")
     axes.grid(axis="y", alpha=0.3)
     figure.tight_layout()
-    figure.savefig(path, format="png", dpi=120)
+    figure.savefig(path, format="png", dpi=120, bbox_inches="tight" if legend_outside else None)
     plt.close(figure)
 
 

@@ -53,6 +53,20 @@ e5 {
         { label: "(d) MAA none-t20, translated", systems: ["d_xltt_translated-lr2e-4-maa-none-t20", d240(none240).name] },
       ],
     },
+    // Per-language views at (c)'s largest budget, every system on the same seeds (the
+    // protocol-wide f1_mlqa.png averages each system over whichever seeds it has).
+    per_language: [
+      {
+        name: "s240-equal-steps",
+        title: "(a), (b), (c) at 240 steps",
+        systems: [a(240).name, b(240).name, c(240).name],
+      },
+      {
+        name: "s240-equal-compute",
+        title: "(c) at 240 steps, its ablations, (a) and (b) at 2x-4x its steps",
+        systems: [a(480).name, a(960).name, b(720).name, b(960).name, c(240).name, noaux240.name, nomaa240.name],
+      },
+    ],
   },
   systems: [
     // (c) at 60 steps = e5-main's c_xltt-lr2e-4: (a), (b) at 180 and 240 match its compute.

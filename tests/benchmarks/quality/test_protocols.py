@@ -306,9 +306,18 @@ def test_a_protocol_committed_in_part_lists_what_is_pending(
     quick = Path(protocols.PROTOCOLS, "e5-quickstart.jsonnet").read_text(encoding="utf-8")
     text = quick.replace("systems: [e5.a],", "systems: [e5.a, e5.a { name: 'a_more' }],")
     text = text.replace("comparisons: [],", "comparisons: [{ a: 'a_baseline_en', b: 'a_more' }],")
+    # A per-language view of a system whose run is missing is pending too; one of the
+    # committed run alone is written.
+    views = (
+        "per_language: [{ name: 'v', systems: ['a_baseline_en', 'a_more'] },"
+        " { name: 'w', systems: ['a_baseline_en'], unseen: ['ar', 'hi'] }]"
+    )
     for committed in ("true", '"partial"'):
         _protocol_in(
-            tmp_path, monkeypatch, "quick", text + f"+ {{ report+: {{ committed: {committed} }} }}"
+            tmp_path,
+            monkeypatch,
+            "quick",
+            text + f"+ {{ report+: {{ committed: {committed}, {views} }} }}",
         )
         gold = Gold(str(XQUAD))
         try:
@@ -317,11 +326,21 @@ def test_a_protocol_committed_in_part_lists_what_is_pending(
             )
         finally:
             gold.close()
-        if committed == "true":  # a protocol that says it is complete: both are problems
-            assert len(problems) == 2 and "pending.md" not in written
+        assert "per_language_w.md" in written and "per_language_v.md" not in written
+        if committed == "true":  # a protocol that says it is complete: all three are problems
+            assert len(problems) == 3 and "pending.md" not in written
             continue
         assert problems == [] and "pending.md" in written
         pending = (tmp_path / committed / "pending.md").read_text(encoding="utf-8")
+        assert (
+            "- per_language_v.md: no seed that every system has (a_baseline_en: 13; a_more: none)"
+            " (runs not in yet)" in pending
+        )
+        view = (tmp_path / committed / "per_language_w.md").read_text(encoding="utf-8")
+        assert (
+            "mean over seeds 13 for every system" in view
+            and "`avg ar,hi` = mean over ar, hi" in view
+        )
         assert "- benchmarks/quality/results/e5-quickstart/a_more-seed13: not collected" in pending
         assert "compare_a_more_minus_a_baseline_en.mlqa.md: no seed with runs of both" in pending
         assert "a_baseline_en-seed13" not in pending
