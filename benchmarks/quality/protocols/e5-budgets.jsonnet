@@ -110,6 +110,8 @@ e5 {
     // Does (c) without one of its parts still lead translate-train at equal data and compute?
     vs("b_translate_train-lr2e-4-s720", "c_xltt-lr2e-4-noaux-s240"),
     vs("b_translate_train-lr2e-4-s720", "c_xltt-lr2e-4-nomaa-s240"),
+    // Is (c) without the auxiliary loss more than (a) at equal steps?
+    vs("a_baseline_en-lr2e-4-s240", "c_xltt-lr2e-4-noaux-s240"),
     vs("c_xltt-lr2e-4-s240", none240.name),
     vs(none240.name, d240(none240).name),
     vs("a_baseline_en-lr2e-4-s480", d240(none240).name),
