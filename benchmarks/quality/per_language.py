@@ -20,6 +20,7 @@ mean and sd over the view's seeds) and, with charts, `per_language_NAME.png`.
 from collections.abc import Sequence
 
 from xltt_plugin.commands.report_tables import (
+    OWN_UNSEEN,
     RunScores,
     markdown_table,
     order_languages,
@@ -39,17 +40,17 @@ def view_runs(
     `ValueError` naming each system without a run on one of the seeds (or, without `seeds`,
     when the systems share no seed).
     """
-    have = {name: {run.seed for run in runs if run.system == name} for name in systems}
+    have = {
+        name: {run.seed for run in runs if run.system == name and run.seed is not None}
+        for name in systems
+    }
     if seeds is None:
-        common = set.intersection(*have.values()) if have else set()
-        common.discard(None)
-        if not common:
+        chosen = sorted(set.intersection(*have.values())) if have else []
+        if not chosen:
             listing = "; ".join(
-                f"{name}: {','.join(str(s) for s in sorted(got - {None})) or 'none'}"  # type: ignore[type-var]
-                for name, got in have.items()
+                f"{name}: {','.join(map(str, sorted(got))) or 'none'}" for name, got in have.items()
             )
             raise ValueError(f"no seed that every system has ({listing})")
-        chosen = sorted(int(s) for s in common)  # type: ignore[arg-type]
     else:
         chosen = sorted(seeds)
         missing = [
@@ -75,7 +76,7 @@ def view_table(
     average = f"avg {set_name}"
     table = summarize(runs, mode, languages, {average: list(unseen)})
     for row in table.values():
-        row.pop("avg own unseen", None)
+        row.pop(OWN_UNSEEN, None)
     columns = [*languages, average]
     train_languages = {run.system: run.train_languages for run in runs}
     counts = {name: sum(1 for run in runs if run.system == name) for name in table}

@@ -262,15 +262,20 @@ def pending_text(protocol: Protocol, pending: list[str]) -> str:
     return "\n".join(lines + items) + "\n"
 
 
+def _language_set(protocol: Protocol, spec: dict[str, Any]) -> tuple[list[str], str]:
+    """The languages and name of a report spec's `unseen` (a protocol language set or a list)."""
+    unseen = spec.get("unseen", "unseen-9")
+    if isinstance(unseen, str):
+        return list(protocol.raw.get("language_sets", {})[unseen]), unseen
+    return list(unseen), ",".join(unseen)
+
+
 def write_learning_curve(
     protocol: Protocol, out_dir: str, test_dir: str, runs: list[RunScores], charts: bool
 ) -> tuple[list[str], list[str]]:
     """`learning_curve.md` (and `.png`) of `report.learning_curve`; (file names, problems)."""
     spec = protocol.report[CURVE]
-    sets = protocol.raw.get("language_sets", {})
-    unseen = spec.get("unseen", "unseen-9")
-    languages = sets[unseen] if isinstance(unseen, str) else list(unseen)
-    set_name = unseen if isinstance(unseen, str) else ",".join(unseen)
+    languages, set_name = _language_set(protocol, spec)
     mode = spec.get("mode", "mlqa")
     lines = [(line["label"], list(line["systems"])) for line in spec["lines"]]
     wanted = [protocol.system(name) for _, names in lines for name in names]
@@ -304,10 +309,7 @@ def write_view(
     problems). A view whose runs are not all in yet is a pending problem of a partial protocol.
     """
     name = f"{VIEW}_{spec['name']}"
-    unseen = spec.get("unseen", "unseen-9")
-    sets = protocol.raw.get("language_sets", {})
-    languages = sets[unseen] if isinstance(unseen, str) else list(unseen)
-    set_name = unseen if isinstance(unseen, str) else ",".join(unseen)
+    languages, set_name = _language_set(protocol, spec)
     mode = spec.get("mode", "mlqa")
     all_runs, problems = with_runs_of(protocol, test_dir, runs, list(spec["systems"]))
     try:
