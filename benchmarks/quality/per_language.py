@@ -25,6 +25,7 @@ from xltt_plugin.commands.report_tables import (
     markdown_table,
     order_languages,
     summarize,
+    system_test_modes,
     write_bar_chart,
 )
 
@@ -80,10 +81,7 @@ def view_table(
     columns = [*languages, average]
     train_languages = {run.system: run.train_languages for run in runs}
     counts = {name: sum(1 for run in runs if run.system == name) for name in table}
-    modes = {
-        name: " + ".join(sorted({run.test_mode for run in runs if run.system == name}))
-        for name in table
-    }
+    modes = system_test_modes(runs)
     text = "\n".join(
         [
             f"Per-language F1 / EM ({mode} rules, 0-100; * = trained on), mean over seeds "

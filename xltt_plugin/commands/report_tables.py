@@ -379,6 +379,14 @@ def wall_time_table(runs: Sequence[RunScores]) -> str:
     return "\n".join(lines)
 
 
+def system_test_modes(runs: Sequence[RunScores]) -> dict[str, str]:
+    """Per system, its runs' test modes joined with " + " (a table's mode column)."""
+    return {
+        system: " + ".join(sorted({run.test_mode for run in runs if run.system == system}))
+        for system in systems_in_order(runs)
+    }
+
+
 def build_report(
     runs: Sequence[RunScores], out_dir: str, title: str, chart: bool = True
 ) -> dict[str, Any]:
@@ -390,10 +398,7 @@ def build_report(
         raise ReportError("no run folders given")
     os.makedirs(out_dir, exist_ok=True)
     train_languages = {run.system: run.train_languages for run in runs}
-    test_modes = {
-        system: " + ".join(sorted({run.test_mode for run in runs if run.system == system}))
-        for system in systems_in_order(runs)
-    }
+    test_modes = system_test_modes(runs)
     sources = [
         f"- {run.run_dir} ({run.test_mode}): "
         + ", ".join(f"{lang} from {path}" for lang, path in sorted(run.translations.items()))
